@@ -1,0 +1,2 @@
+// Headless CLI entry. (Skeleton; filled by the engine work.)
+console.log('rnn-debugger: not implemented yet');

@@ -1,0 +1,105 @@
+// What a run records: per-step metrics and per-timestep trace snapshots. Shared by the core
+// (which produces them), the run folder (which stores them), the host and the webview (which
+// show them). Plain data with typed arrays; matrices are row-major [time, units].
+
+import type { BackendName, CellKind, RunSpec } from './spec';
+
+/** One optimisation step's scalars (one line of metrics.jsonl). */
+export interface MetricsRecord {
+  step: number;
+  /** Training loss of this step's batch (mean over the loss-bearing timesteps). */
+  loss: number;
+  /** Validation loss, on the steps where it was evaluated. */
+  valLoss?: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Global gradient norm after clipping (equals gradNorm when clipping did not fire). */
+  gradNormClipped: number;
+  /** Whether clipping fired on this step. */
+  clipped: boolean;
+  learningRate: number;
+  /** Per-parameter-group gradient norms before clipping, keyed by parameter name. */
+  groupNorms: Record<string, number>;
+  /** Wall-clock seconds this step took. */
+  seconds: number;
+  /** Unix time (ms) when the step finished. */
+  time: number;
+}
+
+/** Recorded values of one layer for one traced sample. All matrices are [T, H] row-major. */
+export interface LayerTrace {
+  layer: number;
+  /** Hidden size H. */
+  units: number;
+  /**
+   * State and gate activations per timestep and unit, keyed by name: 'h' always, 'c' for the
+   * LSTM family, and every gate of GATE_ORDER[cell] after its non-linearity (f, i, g, o; z, r, n;
+   * for the RNN 'a' is the pre-activation).
+   */
+  values: Record<string, Float32Array>;
+  /** ∂L/∂h_t for every t (total derivative of the batch loss), [T, H]. */
+  dh: Float32Array;
+  /** ∂L/∂c_t for every t, [T, H]; LSTM family only. */
+  dc?: Float32Array;
+  /** ‖∂L/∂h_t‖₂ per timestep, [T]. */
+  dhNorm: Float32Array;
+  /** ‖∂L/∂c_t‖₂ per timestep, [T]; LSTM family only. */
+  dcNorm?: Float32Array;
+  /** Gradient reach: ‖∂ℓ_τ/∂h_t‖₂ for t ≤ τ (τ = TraceSnapshot.reachFrom), 0 after τ, [T]. */
+  reachH: Float32Array;
+  /** ‖∂ℓ_τ/∂c_t‖₂ for t ≤ τ, [T]; LSTM family only. */
+  reachC?: Float32Array;
+  /** Largest singular value of ∂(h_t,c_t)/∂(h_{t-1},c_{t-1}) per timestep (t = 0 uses the initial state), [T]. */
+  jacobianSigma?: Float32Array;
+  /**
+   * Largest singular value of the product J_τ ⋯ J_{τ-k+1} for lag k = jacobianLags[j], [L].
+   */
+  jacobianLagSigma?: Float32Array;
+  /** The lags of jacobianLagSigma. */
+  jacobianLags?: Int32Array;
+  /** Per unit and gate: fraction of timesteps with the gate < 0.1 and > 0.9, each [H]. */
+  saturation: Record<string, { low: Float32Array; high: Float32Array }>;
+}
+
+/** A full per-timestep recording of the traced sample(s) at one optimisation step. */
+export interface TraceSnapshot {
+  step: number;
+  /** Batch index of the traced sample. */
+  sample: number;
+  cell: CellKind;
+  /** Sequence length T. */
+  steps: number;
+  /** Input token ids per timestep [T] (token tasks), or null for numeric input. */
+  tokens: Int32Array | null;
+  /** Input values per timestep [T, inputSize] for numeric input, or null. */
+  inputs: Float32Array | null;
+  /** Per-timestep loss ℓ_t of this sample (0 where the step bears no loss), [T]. */
+  stepLoss: Float32Array;
+  /** τ: the timestep whose loss is traced back for the gradient reach. */
+  reachFrom: number;
+  layers: LayerTrace[];
+}
+
+export type RunState = 'starting' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
+
+/** What a run is, where it runs and how it ended (status.json in the run folder). */
+export interface RunStatus {
+  id: string;
+  name: string;
+  state: RunState;
+  /** Last completed optimisation step. */
+  step: number;
+  backend?: BackendName;
+  /** Why the other backends were not used, e.g. { tensorflow: 'not installed' }. */
+  backendSkipped?: Partial<Record<BackendName, string>>;
+  versions?: Record<string, string>;
+  /** For failed/stopped runs: the reason, in words. */
+  reason?: string;
+  /** Vocabulary of token data (index → character/symbol), when there is one. */
+  vocabulary?: string[];
+  /** Analytic baseline loss of the task, when it has one (adding: 1/6, copy: 10·ln8/(T+20)). */
+  baseline?: number;
+  startedAt: number;
+  updatedAt: number;
+  spec: RunSpec;
+}

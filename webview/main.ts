@@ -1,0 +1,2 @@
+// Webview panel entry. (Skeleton; filled by the panel work.)
+export {};
