@@ -1,0 +1,99 @@
+// The host ↔ trainer-process protocol: one discriminated union per direction, sent over the
+// child_process IPC channel with `serialization: 'advanced'` (V8 structured clone), so typed
+// arrays inside snapshots travel as binary, not as JSON objects.
+
+import type { RunSpec } from './spec';
+import type { MetricsRecord, RunStatus, TraceSnapshot } from './trace';
+
+/** Stream rates the host asks for; the trainer never sends faster than this. */
+export interface StreamLimits {
+  /** Coalesce metrics records and send them at most every this many ms (the last step is always flushed). */
+  metricsIntervalMs: number;
+  /** Send at most one snapshot message every this many ms; newer snapshots replace unsent ones. */
+  snapshotIntervalMs: number;
+}
+
+// #region host → trainer
+/** Start the one run of this process. Sent once, right after the fork. */
+export interface StartMessage {
+  type: 'start';
+  /** Id of the run (also the run folder's name). */
+  runId: string;
+  spec: RunSpec;
+  /** Folder the trainer writes status.json, metrics.jsonl and snapshots to; null = memory only. */
+  runDir: string | null;
+  /** Folder that resolves relative data paths (the spec file's folder or the workspace). */
+  baseDir?: string;
+  /** Folder holding the tfjs-backend-wasm .wasm binaries (dist/ of the extension). */
+  wasmDir: string;
+  limits: StreamLimits;
+}
+/** Pause at the next step boundary. */
+export interface PauseMessage { type: 'pause' }
+/** Resume a paused run. */
+export interface ResumeMessage { type: 'resume' }
+/** Finish the current step, write the final status ('stopped') and exit. */
+export interface StopMessage { type: 'stop' }
+/** Evaluate the current model on a text (inline gate inspector); answered by `traceTextResult`. */
+export interface TraceTextRequest {
+  type: 'traceText';
+  /** Correlates the answer; unique per process. */
+  requestId: number;
+  /** The text to run through the model, character by character. */
+  text: string;
+}
+export type ToTrainerMessage = StartMessage | PauseMessage | ResumeMessage | StopMessage | TraceTextRequest;
+// #endregion
+
+// #region trainer → host
+/** The run's status changed (state, step, backend, reason). */
+export interface TrainerStatusMessage { type: 'status'; status: RunStatus }
+/** Metrics of one or more consecutive steps, coalesced, in step order. */
+export interface TrainerMetricsMessage { type: 'metrics'; records: MetricsRecord[] }
+/** Trace snapshot(s) of one optimisation step (one per traced sample). */
+export interface TrainerSnapshotMessage { type: 'snapshot'; snapshots: TraceSnapshot[] }
+/** A line of the trainer's log (backend choice, warnings, disk errors) for the Output channel. */
+export interface TrainerLogMessage { type: 'log'; line: string }
+/** Answer to a `traceText` request: a forward (and backward) pass of the model over the text. */
+export type TrainerTraceTextResult =
+  | { type: 'traceTextResult'; requestId: number; ok: true; trace: TraceSnapshot }
+  | { type: 'traceTextResult'; requestId: number; ok: false; error: string };
+/** An error the trainer could not recover from; the process exits after sending it. */
+export interface TrainerFatalMessage { type: 'fatal'; message: string; stack?: string }
+export type FromTrainerMessage =
+  | TrainerStatusMessage
+  | TrainerMetricsMessage
+  | TrainerSnapshotMessage
+  | TrainerLogMessage
+  | TrainerTraceTextResult
+  | TrainerFatalMessage;
+// #endregion
+
+const TO_TRAINER_TYPES: ReadonlySet<string> = new Set<ToTrainerMessage['type']>(['start', 'pause', 'resume', 'stop', 'traceText']);
+const FROM_TRAINER_TYPES: ReadonlySet<string> = new Set<FromTrainerMessage['type']>([
+  'status',
+  'metrics',
+  'snapshot',
+  'log',
+  'traceTextResult',
+  'fatal',
+]);
+
+function hasType(x: unknown): x is { type: string } {
+  return typeof x === 'object' && x !== null && typeof (x as { type?: unknown }).type === 'string';
+}
+
+/** Whether an IPC payload is a host → trainer message (shape of the tag only; the sender is trusted code). */
+export function isToTrainerMessage(x: unknown): x is ToTrainerMessage {
+  return hasType(x) && TO_TRAINER_TYPES.has(x.type);
+}
+
+/** Whether an IPC payload is a trainer → host message. */
+export function isFromTrainerMessage(x: unknown): x is FromTrainerMessage {
+  return hasType(x) && FROM_TRAINER_TYPES.has(x.type);
+}
+
+/** Compile-time exhaustiveness check for `switch (msg.type)`. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected message ${JSON.stringify(x)}`);
+}

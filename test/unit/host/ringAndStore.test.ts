@@ -1,0 +1,115 @@
+// RunStore: bounded rings of metrics and snapshots, events the panel/inspector/sidebar rely on,
+// replay of a run folder, the shared selection and the traceText routing.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Ring, typedBytes } from '../../../src/extension/ring';
+import { RunStore, type LoadedRun, type RunEvent } from '../../../src/extension/runStore';
+import { metrics, snapshot, status } from './fixtures';
+
+test('ring keeps the newest items by count', () => {
+  const r = new Ring<number>(3);
+  r.push(1, 2, 3, 4, 5);
+  assert.deepEqual(r.toArray(), [3, 4, 5]);
+  assert.equal(r.dropped, 2);
+  for (let k = 6; k < 5000; k++) r.push(k);
+  assert.deepEqual(r.toArray(), [4997, 4998, 4999]);
+  assert.equal(r.last(), 4999);
+});
+
+test('ring evicts by byte budget but always keeps the newest item', () => {
+  const size = typedBytes(snapshot(0, 10, 10));
+  assert.ok(size > 10 * 10 * 4 * 8, `snapshot bytes counted (${size})`);
+  const r = new Ring<ReturnType<typeof snapshot>>(100, typedBytes, size * 2.5);
+  for (let s = 0; s < 6; s++) r.push(snapshot(s, 10, 10));
+  assert.deepEqual(r.toArray().map((x) => x.step), [4, 5]);
+  const tiny = new Ring<ReturnType<typeof snapshot>>(100, typedBytes, 1);
+  tiny.push(snapshot(1), snapshot(2));
+  assert.deepEqual(tiny.toArray().map((x) => x.step), [2]);
+});
+
+test('store: events, bounded memory, getters', () => {
+  const store = new RunStore({ maxMetrics: 50, maxSnapshots: 3, snapshotBytes: Infinity });
+  const events: RunEvent[] = [];
+  const snaps: number[] = [];
+  let metricCount = 0;
+  store.onDidChangeRun((e) => events.push(e));
+  store.onDidAddSnapshot((e) => snaps.push(e.snapshot.step));
+  store.onDidAddMetrics((e) => (metricCount += e.records.length));
+
+  store.addRun(status('a', { state: 'starting' }), '/runs/a');
+  store.addRun(status('b'), null);
+  for (let s = 1; s <= 120; s++) store.appendMetrics('a', [metrics(s)]);
+  for (let s = 0; s < 5; s++) store.addSnapshot('a', snapshot(s * 10));
+  store.updateStatus(status('a', { state: 'completed', step: 120 }));
+
+  assert.deepEqual(store.runIds(), ['a', 'b']);
+  assert.equal(store.metrics('a').length, 50, 'metrics ring bounded');
+  assert.equal(store.metrics('a')[0].step, 71);
+  assert.equal(metricCount, 120, 'every record was announced');
+  assert.deepEqual(store.snapshots('a').map((s) => s.step), [20, 30, 40]);
+  assert.equal(store.droppedSnapshots('a'), 2);
+  assert.equal(store.latestSnapshot('a')?.step, 40);
+  assert.deepEqual(snaps, [0, 10, 20, 30, 40]);
+  assert.equal(store.status('a')?.state, 'completed');
+  assert.ok(!store.isLive('a'));
+  assert.ok(store.isLive('b'));
+  assert.deepEqual(store.liveRuns().map((s) => s.id), ['b']);
+  assert.equal(store.runDir('a'), '/runs/a');
+  assert.deepEqual(events.map((e) => `${e.runId}:${e.kind}:${e.status.state}`), ['a:added:starting', 'b:added:running', 'a:changed:completed']);
+  // Unknown runs are ignored, not created by stray deltas.
+  store.appendMetrics('zzz', [metrics(1)]);
+  store.addSnapshot('zzz', snapshot(1));
+  assert.ok(!store.has('zzz'));
+  store.removeRun('b');
+  assert.deepEqual(store.runIds(), ['a']);
+  assert.equal(events.at(-1)?.kind, 'removed');
+});
+
+test('store: reopening a run folder replays it; a folder cut short is shown as failed', () => {
+  const folders: Record<string, LoadedRun> = {
+    '/runs/done': { status: status('done', { state: 'completed', step: 3 }), metrics: [metrics(1), metrics(2), metrics(3)], snapshots: [snapshot(0), snapshot(3)] },
+    '/runs/cut': { status: status('cut', { state: 'running', step: 2 }), metrics: [metrics(1), metrics(2)], snapshots: [] },
+  };
+  const store = new RunStore(undefined, (dir) => {
+    const r = folders[dir];
+    if (!r) throw new Error(`no run folder at ${dir}`);
+    return r;
+  });
+  assert.equal(store.loadRun('/runs/done').state, 'completed');
+  assert.deepEqual(store.metrics('done').map((m) => m.step), [1, 2, 3]);
+  assert.deepEqual(store.snapshots('done').map((s) => s.step), [0, 3]);
+  assert.equal(store.runDir('done'), '/runs/done');
+  const cut = store.loadRun('/runs/cut');
+  assert.equal(cut.state, 'failed');
+  assert.match(cut.reason ?? '', /without a final status/);
+  assert.throws(() => store.loadRun('/runs/missing'), /no run folder/);
+  // Reopening the folder of a run that is live in this window keeps the live run.
+  store.addRun(status('live', { step: 9 }), '/runs/live');
+  folders['/runs/live'] = { status: status('live', { step: 4 }), metrics: [], snapshots: [] };
+  assert.equal(store.loadRun('/runs/live').step, 9);
+});
+
+test('store: selection is shared state with an event', () => {
+  const store = new RunStore();
+  const seen: string[] = [];
+  const sub = store.onDidChangeSelection((e) => seen.push(`${e.runId}:${e.selection.layer}:${e.selection.unit}`));
+  store.setSelection('a', { layer: 1, unit: 17, step: null });
+  sub.dispose();
+  store.setSelection('a', { layer: 0, unit: 2, step: 5 });
+  assert.deepEqual(seen, ['a:1:17']);
+  assert.deepEqual(store.selection, { runId: 'a', selection: { layer: 0, unit: 2, step: 5 } });
+});
+
+test('store: traceText goes to the live trainer, and fails clearly without one', async () => {
+  const store = new RunStore();
+  store.addRun(status('a'), null);
+  await assert.rejects(store.traceText('a', 'hi'), /no live trainer/);
+  store.setTraceTextProvider('a', async (text) => ({ ...snapshot(0, text.length, 2), tokens: Int32Array.from(text, (ch) => ch.charCodeAt(0)) }));
+  assert.ok(store.canTraceText('a'));
+  const t = await store.traceText('a', 'abc');
+  assert.equal(t.steps, 3);
+  assert.deepEqual([...(t.tokens ?? [])], [97, 98, 99]);
+  store.setTraceTextProvider('a', undefined);
+  await assert.rejects(store.traceText('a', 'hi'), /no live trainer/);
+});
