@@ -1,0 +1,152 @@
+// Row-major single-precision GEMM for the fused recurrent kernel: the system BLAS through the
+// optional native bridge (dist/fastblas.node, OpenBLAS when installed) or a JavaScript fallback.
+// C[M,N] = op(A)·op(B) + beta·C, every matrix a Float32Array view with a leading dimension.
+
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
+export type Sgemm = (
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
+) => void;
+
+export interface GemmProvider {
+  /** 'native:<library>' or 'js'. */
+  name: string;
+  sgemm: Sgemm;
+}
+
+interface NativeBlas {
+  available: boolean;
+  library: string;
+  config: string;
+  sgemm(
+    ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number,
+  ): void;
+  setThreads(n: number): boolean;
+}
+
+/**
+ * JavaScript GEMM: four rows of C at a time so each row of B is read once per four output rows
+ * (≈2–3 GFLOP/s here); the transposed forms are handled by loop order, no copies.
+ */
+export const jsSgemm: Sgemm = (transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc) => {
+  for (let i = 0; i < M; i++) {
+    const ci = i * ldc;
+    if (beta === 0) C.fill(0, ci, ci + N);
+    else if (beta !== 1) for (let j = 0; j < N; j++) C[ci + j] *= beta;
+  }
+  if (transB) {
+    // C[i,j] += Σ_k A[i,k]·B[j,k]: dot products over contiguous rows of op(A) and B.
+    for (let i = 0; i < M; i++) {
+      const ci = i * ldc;
+      for (let j = 0; j < N; j++) {
+        const bj = j * ldb;
+        let s = 0;
+        if (transA) for (let k = 0; k < K; k++) s += A[k * lda + i] * B[bj + k];
+        else {
+          const ai = i * lda;
+          for (let k = 0; k < K; k++) s += A[ai + k] * B[bj + k];
+        }
+        C[ci + j] += s;
+      }
+    }
+    return;
+  }
+  if (transA) {
+    // C[i,:] += A[k,i]·B[k,:] with k outermost: A and B are both read row by row.
+    for (let k = 0; k < K; k++) {
+      const ak = k * lda;
+      const bk = k * ldb;
+      for (let i = 0; i < M; i++) {
+        const a = A[ak + i];
+        if (a === 0) continue; // one-hot and masked rows are mostly zeros
+        const ci = i * ldc;
+        for (let j = 0; j < N; j++) C[ci + j] += a * B[bk + j];
+      }
+    }
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const c0 = i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+    const a0 = i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+    for (let k = 0; k < K; k++) {
+      const x0 = A[a0 + k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
+      const bk = k * ldb;
+      for (let j = 0; j < N; j++) {
+        const b = B[bk + j];
+        C[c0 + j] += x0 * b;
+        C[c1 + j] += x1 * b;
+        C[c2 + j] += x2 * b;
+        C[c3 + j] += x3 * b;
+      }
+    }
+  }
+  for (; i < M; i++) {
+    const ci = i * ldc, ai = i * lda;
+    for (let k = 0; k < K; k++) {
+      const x = A[ai + k];
+      const bk = k * ldb;
+      for (let j = 0; j < N; j++) C[ci + j] += x * B[bk + j];
+    }
+  }
+};
+
+let nativeCache: NativeBlas | null | undefined;
+
+/** Where the native bridge may live: next to the bundle (dist/) or in the repository's dist/. */
+function nativeCandidates(): string[] {
+  const out: string[] = [];
+  if (process.env.RNN_DEBUGGER_FASTBLAS) out.push(process.env.RNN_DEBUGGER_FASTBLAS);
+  if (typeof __dirname === 'string') {
+    out.push(join(__dirname, 'fastblas.node'));
+    out.push(resolve(__dirname, '../../../dist/fastblas.node'));
+  }
+  out.push(resolve(process.cwd(), 'dist/fastblas.node'));
+  return out;
+}
+
+/** The native BLAS bridge if it is built and found a BLAS, else null (set RNN_DEBUGGER_FASTBLAS=off to refuse it). */
+export function loadNativeBlas(): NativeBlas | null {
+  if (nativeCache !== undefined) return nativeCache;
+  nativeCache = null;
+  if (process.env.RNN_DEBUGGER_FASTBLAS === 'off') return null;
+  for (const file of nativeCandidates()) {
+    if (!existsSync(file)) continue;
+    try {
+      const mod = { exports: {} as NativeBlas };
+      process.dlopen(mod, file);
+      if (mod.exports.available) {
+        nativeCache = mod.exports;
+        break;
+      }
+    } catch {
+      // A bridge built for another Node ABI or platform: fall through to the next candidate.
+    }
+  }
+  return nativeCache;
+}
+
+/** The fastest GEMM available in this process. */
+export function defaultGemm(): GemmProvider {
+  const nat = loadNativeBlas();
+  if (!nat) return { name: 'js', sgemm: jsSgemm };
+  const f = nat.sgemm;
+  return {
+    name: `native:${nat.library}`,
+    sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
+  };
+}

@@ -1,0 +1,101 @@
+// The fused LSTM kernel against the independent float64 reference: loss, every weight gradient,
+// final state and the recorded trace (h, c, gates, ∂L/∂h_t, ∂L/∂c_t, gradient reach).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ModelSpec } from '../../../src/protocol/spec';
+import type { ModelIO } from '../../../src/core/types';
+import { referenceForwardBackward } from '../../../src/core/reference';
+import { FusedLstm, type FusedWeights } from '../../../src/core/fast/lstm-kernel';
+import { defaultGemm, jsSgemm, type Sgemm } from '../../../src/core/fast/gemm';
+import { lstmSpec, randomBatch, randomWeights, relErr } from './helpers';
+
+const TOL = 2e-5;
+
+function norms(m: ArrayLike<number>, T: number, H: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < T; t++) {
+    let s = 0;
+    for (let j = 0; j < H; j++) s += m[t * H + j] ** 2;
+    out.push(Math.sqrt(s));
+  }
+  return out;
+}
+
+function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: Sgemm, reachFrom = -1, sample = 1): void {
+  const weights = randomWeights(spec, io, 7);
+  const batch = randomBatch(io, B, T, 11);
+  const H = spec.hiddenSize;
+  const rng = randomWeights({ ...spec }, io, 99, 0.3); // reuse for initial states
+  const initial = {
+    h: Array.from({ length: spec.layers }, (_, l) => Float32Array.from({ length: B * H }, (_v, k) => (rng['readout.W'].data[(k + l) % rng['readout.W'].data.length] as number))),
+    c: Array.from({ length: spec.layers }, (_, l) => Float32Array.from({ length: B * H }, (_v, k) => 2 * (rng['readout.b'].data[(k + l) % rng['readout.b'].data.length] as number))),
+  };
+  const ref = referenceForwardBackward(spec, io, weights, batch, { sample, reachFrom, initial });
+  const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
+  const kernel = new FusedLstm({
+    hidden: H, layers: spec.layers, input, inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
+    embedSize: spec.embeddingSize, outputSize: io.outputSize, loss: io.loss,
+    cellActivation: spec.cellActivation, candidateActivation: spec.candidateActivation,
+  }, gemm);
+  const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
+  const wt: FusedWeights = {
+    Wx: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wx`)),
+    Wh: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wh`)),
+    b: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.b`)),
+    Wr: f32('readout.W'), br: f32('readout.b'),
+  };
+  if (weights.embedding) wt.embedding = f32('embedding');
+  const tau = reachFrom < 0 ? T - 1 : reachFrom;
+  const layers = Array.from({ length: spec.layers }, (_, l) => l);
+  const res = kernel.run(batch, B, T, wt, initial.h, initial.c, { sample, layers, reachFrom: tau });
+
+  assert.ok(Math.abs(res.loss - ref.loss) <= TOL * Math.max(1, Math.abs(ref.loss)), `loss ${res.loss} vs ${ref.loss}`);
+  const g = res.grads;
+  for (let l = 0; l < spec.layers; l++) {
+    assert.ok(relErr(g.Wx[l], ref.grads[`layer${l}.Wx`]) < TOL, `layer${l}.Wx ${relErr(g.Wx[l], ref.grads[`layer${l}.Wx`])}`);
+    assert.ok(relErr(g.Wh[l], ref.grads[`layer${l}.Wh`]) < TOL, `layer${l}.Wh`);
+    assert.ok(relErr(g.b[l], ref.grads[`layer${l}.b`]) < TOL, `layer${l}.b`);
+    assert.ok(relErr(res.finalH[l], ref.finalState.h[l]) < TOL, `final h ${l}`);
+    assert.ok(relErr(res.finalC[l], ref.finalState.c![l]) < TOL, `final c ${l}`);
+  }
+  assert.ok(relErr(g.Wr, ref.grads['readout.W']) < TOL, 'readout.W');
+  assert.ok(relErr(g.br, ref.grads['readout.b']) < TOL, 'readout.b');
+  if (ref.grads.embedding) assert.ok(relErr(g.embedding!, ref.grads.embedding) < TOL, 'embedding');
+  else assert.equal(g.embedding, undefined);
+
+  const stepLoss = Array.from({ length: T }, (_, t) => batch.mask[sample * T + t] * ref.stepLoss[sample * T + t]);
+  assert.ok(relErr(res.stepLoss!, stepLoss) < TOL, 'stepLoss');
+  for (let l = 0; l < spec.layers; l++) {
+    const r = res.records![l], q = ref.layers[l];
+    for (const k of ['h', 'c', 'f', 'i', 'g', 'o'] as const) assert.ok(relErr(r[k], q.values[k]) < TOL, `layer ${l} ${k}`);
+    assert.ok(relErr(r.dh, q.dh) < TOL, `layer ${l} dh ${relErr(r.dh, q.dh)}`);
+    assert.ok(relErr(r.dc, q.dc!) < TOL, `layer ${l} dc`);
+    assert.ok(relErr(r.reachH, norms(q.reachH, T, H)) < TOL, `layer ${l} reachH`);
+    assert.ok(relErr(r.reachC, norms(q.reachC!, T, H)) < TOL, `layer ${l} reachC`);
+    for (let t = tau + 1; t < T; t++) assert.equal(r.reachH[t], 0);
+  }
+}
+
+const tokenIO: ModelIO = { vocabSize: 6, inputSize: 0, outputSize: 6, loss: 'xent' };
+const numericIO: ModelIO = { vocabSize: 0, inputSize: 3, outputSize: 2, loss: 'mse' };
+
+for (const [name, gemm] of [['js', jsSgemm], ['default', defaultGemm().sgemm]] as const) {
+  test(`one-hot LSTM, 1 layer, matches the reference (${name} GEMM)`, () => check(lstmSpec(), tokenIO, 3, 7, gemm));
+  test(`embedding LSTM, 2 layers, reach from the middle (${name} GEMM)`, () =>
+    check(lstmSpec({ layers: 2, embeddingSize: 4 }), tokenIO, 3, 6, gemm, 3, 2));
+  test(`numeric MSE LSTM, 3 layers, relu cell and candidate (${name} GEMM)`, () =>
+    check(lstmSpec({ layers: 3, cellActivation: 'relu', candidateActivation: 'relu' }), numericIO, 2, 5, gemm, -1, 0));
+}
+
+test('an all-zero mask gives zero loss and zero gradients', () => {
+  const spec = lstmSpec();
+  const batch = randomBatch(tokenIO, 2, 4, 3);
+  batch.mask.fill(0);
+  const w = randomWeights(spec, tokenIO, 1);
+  const kernel = new FusedLstm({ hidden: 5, layers: 1, input: 'onehot', inputSize: 6, embedSize: 0, outputSize: 6, loss: 'xent', cellActivation: 'tanh', candidateActivation: 'tanh' }, jsSgemm);
+  const f = (n: string): Float32Array => w[n].data as Float32Array;
+  const res = kernel.run(batch, 2, 4, { Wx: [f('layer0.Wx')], Wh: [f('layer0.Wh')], b: [f('layer0.b')], Wr: f('readout.W'), br: f('readout.b') }, null, null, null);
+  assert.equal(res.loss, 0);
+  assert.ok(res.grads.Wh[0].every((v) => v === 0));
+});
