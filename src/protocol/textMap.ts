@@ -109,3 +109,33 @@ export function commonPrefixSteps(a: string, b: string): number {
   }
   return steps;
 }
+
+/** A model text whose every character is in the run's vocabulary, and which steps were replaced. */
+export interface FittedText {
+  text: string;
+  /** Timesteps whose character is not in the vocabulary and was replaced, ascending. */
+  substituted: number[];
+  /** What they were replaced with. */
+  replacement: string;
+}
+
+/**
+ * Replace characters the model has never seen (inspecting a file other than the training text) by
+ * one it has, so that every code point still is one timestep and the offset mapping holds: a
+ * line break by "\r" when the model only knows "\r" (trained on old-Mac text), anything else by a
+ * space, or by the first vocabulary entry when there is no space.
+ */
+export function fitToVocabulary(modelText: string, vocabulary: readonly string[]): FittedText {
+  const known = new Set(vocabulary);
+  const replacement = known.has(' ') ? ' ' : (vocabulary[0] ?? ' ');
+  const substituted: number[] = [];
+  let changed = false;
+  const chars = Array.from(modelText);
+  for (let t = 0; t < chars.length; t++) {
+    if (known.has(chars[t])) continue;
+    chars[t] = chars[t] === '\n' && known.has('\r') ? '\r' : replacement;
+    substituted.push(t);
+    changed = true;
+  }
+  return { text: changed ? chars.join('') : modelText, substituted, replacement };
+}

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   buildTextMap,
   commonPrefixSteps,
+  fitToVocabulary,
   modelChars,
   normaliseLineEnds,
   offsetToStep,
@@ -126,4 +127,15 @@ test('commonPrefixSteps counts unchanged leading code points', () => {
   assert.equal(commonPrefixSteps('same', 'same'), 4);
   assert.equal(commonPrefixSteps('x\ud83d', 'x\ud83d\ude00'), 1, 'a lone high surrogate vs a pair');
   assert.equal(commonPrefixSteps('', 'abc'), 0);
+});
+
+test('fitToVocabulary keeps one character per timestep and reports replaced steps', () => {
+  const f = fitToVocabulary('ab😀c\nx', ['a', 'b', 'c', ' ', '\n']);
+  assert.equal(f.text, 'ab c\n ');
+  assert.deepEqual(f.substituted, [2, 5]);
+  assert.equal(Array.from(f.text).length, Array.from('ab😀c\nx').length);
+  assert.equal(fitToVocabulary('ab\n', ['a', 'b', '\r']).text, 'ab\r', 'line break read as the CR the model knows');
+  assert.equal(fitToVocabulary('abz', ['a', 'b']).text, 'aba', 'no space: first vocabulary entry');
+  const same = 'abc';
+  assert.equal(fitToVocabulary(same, ['a', 'b', 'c']).text, same);
 });

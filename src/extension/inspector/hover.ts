@@ -1,0 +1,104 @@
+// The inspector's hover over one character, built as Markdown text by a pure function (the
+// vscode part wraps it in a MarkdownString without HTML or command links): timestep, the
+// character, every gate and state of the chosen unit, gradients, and the most active units.
+
+import { GATE_ORDER, hasCellState } from '../../protocol/spec';
+import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
+import { isPerUnit, quantityLabel, type Quantity } from './quantities';
+
+/** Backslash-escape every ASCII punctuation character Markdown could read as syntax. */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~&:"'$=]/g, (c) => '\\' + c);
+}
+
+/** How a character reads in the hover: visible glyph (escaped) or a name, plus its code point. */
+export function describeChar(ch: string): string {
+  const cp = ch.codePointAt(0) ?? 0;
+  const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  const names: Record<number, string> = { 10: 'line break', 9: 'tab', 32: 'space', 13: 'carriage return' };
+  if (names[cp]) return `${names[cp]} (${code})`;
+  // Control and format characters, combining marks and lone surrogates have no glyph of their own.
+  if (/[\p{Cc}\p{Cf}\p{M}\p{Cs}\p{Zl}\p{Zp}]/u.test(ch)) return code;
+  return `“${escapeMarkdown(ch)}” (${code})`;
+}
+
+/** States and gates with 4 decimals (values the user compares with the trace file). */
+export function fmtValue(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(4) : String(v);
+}
+
+/** Gradients span many orders of magnitude: 4 significant digits in exponent form. */
+export function fmtGrad(v: number): string {
+  return Number.isFinite(v) ? v.toExponential(3) : String(v);
+}
+
+export interface HoverInput {
+  /** The trace of the inspected text. */
+  trace: TraceSnapshot;
+  /** Timestep (index into the trace). */
+  t: number;
+  /** The character the model read at t. */
+  char: string;
+  layer: number;
+  unit: number;
+  /** The quantity the text is tinted by; the top units are ranked by its |value| at t. */
+  quantity: Quantity;
+  /** Name of the run and optimisation step of the model that produced the trace. */
+  runName?: string;
+  modelStep?: number;
+  /** How many top units to list (default 5). */
+  topK?: number;
+}
+
+export function layerOf(trace: TraceSnapshot, layer: number): LayerTrace | undefined {
+  return trace.layers.find((l) => l.layer === layer);
+}
+
+/** Units with the largest |m[t, ·]|, best first. */
+export function topUnitsAt(m: Float32Array, units: number, t: number, k: number): { unit: number; value: number }[] {
+  const row: { unit: number; value: number }[] = [];
+  for (let u = 0; u < units; u++) row.push({ unit: u, value: m[t * units + u] });
+  row.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.unit - b.unit);
+  return row.slice(0, k);
+}
+
+/** Markdown of the hover; null when the trace has no such timestep or layer. */
+export function hoverMarkdown(inp: HoverInput): string | null {
+  const { trace, t, layer, unit } = inp;
+  const L = layerOf(trace, layer);
+  if (!L || t < 0 || t >= trace.steps || unit < 0 || unit >= L.units) return null;
+  const H = L.units;
+  const at = (m: Float32Array | undefined): number | undefined => (m ? m[t * H + unit] : undefined);
+  const lines: string[] = [];
+  const who = [inp.runName ? `run ${escapeMarkdown(inp.runName)}` : '', inp.modelStep !== undefined ? `model at step ${inp.modelStep}` : '']
+    .filter(Boolean)
+    .join(' · ');
+  lines.push(`**RNN Debugger**${who ? ' · ' + who : ''}`, '');
+  lines.push(`t = ${t} · ${describeChar(inp.char)} · layer ${layer} · unit ${unit}`, '');
+
+  const names = [...(hasCellState(trace.cell) ? ['c'] : []), 'h', ...GATE_ORDER[trace.cell]];
+  lines.push('| | unit ' + unit + ' |', '|:--|--:|');
+  for (const name of names) {
+    const v = at(L.values[name]);
+    if (v !== undefined) lines.push(`| ${name} | ${fmtValue(v)} |`);
+  }
+  const dh = at(L.dh);
+  if (dh !== undefined) lines.push(`| ∂L/∂h | ${fmtGrad(dh)} |`);
+  const dc = at(L.dc);
+  if (dc !== undefined) lines.push(`| ∂L/∂c | ${fmtGrad(dc)} |`);
+  lines.push('');
+
+  const norms = [`‖∂L/∂h_t‖ = ${fmtGrad(L.dhNorm[t])}`];
+  if (L.dcNorm) norms.push(`‖∂L/∂c_t‖ = ${fmtGrad(L.dcNorm[t])}`);
+  if (trace.stepLoss[t] !== undefined) norms.push(`ℓ_t = ${fmtValue(trace.stepLoss[t])}`);
+  lines.push(norms.join(' · '), '');
+
+  const rankBy = isPerUnit(inp.quantity) ? inp.quantity : hasCellState(trace.cell) ? 'c' : 'h';
+  const m = rankBy === 'dh' ? L.dh : rankBy === 'dc' ? L.dc : L.values[rankBy];
+  if (m) {
+    const fmt = rankBy === 'dh' || rankBy === 'dc' ? fmtGrad : fmtValue;
+    const top = topUnitsAt(m, H, t, inp.topK ?? 5);
+    lines.push(`Top units at t = ${t} by |${quantityLabel(rankBy)}|: ` + top.map((x) => `${x.unit} (${fmt(x.value)})`).join(', '));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,63 @@
+// The hover over one inspected character: what a user reads must match the trace at that timestep.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeChar, escapeMarkdown, hoverMarkdown } from '../../../src/extension/inspector/hover';
+import { fakeTrace } from './fixtures';
+
+test('hover names the timestep, the character and every gate of the unit with 4 decimals', () => {
+  const text = 'hello world, this is a test';
+  const tr = fakeTrace(text, 6);
+  const L = tr.layers[0];
+  const md = hoverMarkdown({ trace: tr, t: 12, char: Array.from(text)[12], layer: 0, unit: 3, quantity: 'c', runName: 'lstm on sample', modelStep: 40 });
+  assert.ok(md);
+  assert.match(md, /t = 12 /);
+  assert.match(md, /“ ” \(U\+0020\)|space \(U\+0020\)/);
+  for (const g of ['c', 'h', 'f', 'i', 'g', 'o']) {
+    const v = L.values[g][12 * 6 + 3];
+    assert.ok(md.includes(`| ${g} | ${v.toFixed(4)} |`), `row of ${g} = ${v.toFixed(4)} in\n${md}`);
+  }
+  assert.ok(md.includes(`‖∂L/∂h_t‖ = ${L.dhNorm[12].toExponential(3)}`));
+  assert.ok(md.includes(`‖∂L/∂c_t‖ = ${L.dcNorm![12].toExponential(3)}`));
+  assert.ok(md.includes(`ℓ_t = ${tr.stepLoss[12].toFixed(4)}`));
+  assert.match(md, /model at step 40/);
+});
+
+test('top units are the largest |value| of the chosen quantity at that step', () => {
+  const tr = fakeTrace('abcdefgh', 10);
+  const md = hoverMarkdown({ trace: tr, t: 5, char: 'f', layer: 0, unit: 0, quantity: 'h', topK: 3 })!;
+  const row = Array.from({ length: 10 }, (_, u) => ({ u, v: tr.layers[0].values.h[5 * 10 + u] }));
+  row.sort((a, b) => Math.abs(b.v) - Math.abs(a.v));
+  const want = row.slice(0, 3).map((x) => `${x.u} (${x.v.toFixed(4)})`).join(', ');
+  assert.ok(md.includes(`Top units at t = 5 by |h|: ${want}`), md);
+});
+
+test('GRU hover lists z, r, n and no cell state', () => {
+  const tr = fakeTrace('abcdef', 4, 'gru');
+  const md = hoverMarkdown({ trace: tr, t: 2, char: 'c', layer: 0, unit: 1, quantity: 'z' })!;
+  for (const g of ['h', 'z', 'r', 'n']) assert.match(md, new RegExp(`\\| ${g} \\| -?\\d\\.\\d{4} \\|`));
+  assert.doesNotMatch(md, /\| c \|/);
+  assert.doesNotMatch(md, /∂L\/∂c/);
+});
+
+test('Markdown in the text or the run name is escaped, not rendered', () => {
+  const tr = fakeTrace('a*b', 2);
+  const md = hoverMarkdown({ trace: tr, t: 1, char: '*', layer: 0, unit: 0, quantity: 'c', runName: '[x](command:evil)' })!;
+  assert.match(md, /“\\\*” \(U\+002A\)/);
+  assert.ok(!md.includes('[x](command:evil)'));
+  assert.ok(md.includes('\\[x\\]\\(command\\:evil\\)'));
+  assert.equal(escapeMarkdown('<img src=x>'), '\\<img src\\=x\\>');
+});
+
+test('invisible characters are named, astral ones shown whole', () => {
+  assert.equal(describeChar('\n'), 'line break (U+000A)');
+  assert.equal(describeChar('\t'), 'tab (U+0009)');
+  assert.equal(describeChar('\u0301'), 'U+0301');
+  assert.equal(describeChar('😀'), '“😀” (U+1F600)');
+});
+
+test('no hover outside the trace or for an unrecorded layer', () => {
+  const tr = fakeTrace('abc', 2);
+  assert.equal(hoverMarkdown({ trace: tr, t: 3, char: 'x', layer: 0, unit: 0, quantity: 'c' }), null);
+  assert.equal(hoverMarkdown({ trace: tr, t: 0, char: 'a', layer: 1, unit: 0, quantity: 'c' }), null);
+  assert.equal(hoverMarkdown({ trace: tr, t: 0, char: 'a', layer: 0, unit: 2, quantity: 'c' }), null);
+});
