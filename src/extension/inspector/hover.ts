@@ -48,6 +48,13 @@ export interface HoverInput {
   modelStep?: number;
   /** How many top units to list (default 5). */
   topK?: number;
+  /**
+   * Document timestep of trace step 0, when only a window of a long text was evaluated: the hover
+   * shows document timesteps (t = stepOffset + trace index).
+   */
+  stepOffset?: number;
+  /** The character was not in the model's vocabulary and was fed as this one instead. */
+  readAs?: string;
 }
 
 export function layerOf(trace: TraceSnapshot, layer: number): LayerTrace | undefined {
@@ -74,7 +81,10 @@ export function hoverMarkdown(inp: HoverInput): string | null {
     .filter(Boolean)
     .join(' · ');
   lines.push(`**RNN Debugger**${who ? ' · ' + who : ''}`, '');
-  lines.push(`t = ${t} · ${describeChar(inp.char)} · layer ${layer} · unit ${unit}`, '');
+  const off = inp.stepOffset ?? 0;
+  lines.push(`t = ${off + t} · ${describeChar(inp.char)} · layer ${layer} · unit ${unit}`, '');
+  if (inp.readAs !== undefined) lines.push(`Not in the model's vocabulary: read as ${describeChar(inp.readAs)}.`, '');
+  if (off > 0) lines.push(`Evaluated window starts at t = ${off} (from a zero state).`, '');
 
   const names = [...(hasCellState(trace.cell) ? ['c'] : []), 'h', ...GATE_ORDER[trace.cell]];
   lines.push('| | unit ' + unit + ' |', '|:--|--:|');
@@ -98,7 +108,7 @@ export function hoverMarkdown(inp: HoverInput): string | null {
   if (m) {
     const fmt = rankBy === 'dh' || rankBy === 'dc' ? fmtGrad : fmtValue;
     const top = topUnitsAt(m, H, t, inp.topK ?? 5);
-    lines.push(`Top units at t = ${t} by |${quantityLabel(rankBy)}|: ` + top.map((x) => `${x.unit} (${fmt(x.value)})`).join(', '));
+    lines.push(`Top units at t = ${off + t} by |${quantityLabel(rankBy)}|: ` + top.map((x) => `${x.unit} (${fmt(x.value)})`).join(', '));
   }
   return lines.join('\n');
 }

@@ -61,3 +61,12 @@ test('no hover outside the trace or for an unrecorded layer', () => {
   assert.equal(hoverMarkdown({ trace: tr, t: 0, char: 'a', layer: 1, unit: 0, quantity: 'c' }), null);
   assert.equal(hoverMarkdown({ trace: tr, t: 0, char: 'a', layer: 0, unit: 2, quantity: 'c' }), null);
 });
+
+test('a windowed trace shows document timesteps; a replaced character says so', () => {
+  const tr = fakeTrace('abcdef', 3);
+  const md = hoverMarkdown({ trace: tr, t: 2, char: 'é', readAs: ' ', stepOffset: 1000, layer: 0, unit: 1, quantity: 'f' })!;
+  assert.match(md, /^t = 1002 · “é” \(U\+00E9\)/m);
+  assert.match(md, /Not in the model's vocabulary: read as space \(U\+0020\)\./);
+  assert.match(md, /window starts at t = 1000/);
+  assert.match(md, /Top units at t = 1002 by \|f\|/);
+});
