@@ -1,0 +1,323 @@
+// End-to-end harness: the packaged extension in a real VS Code workbench (code-server) driven by
+// headless Chromium. Each workbench gets its own port, profile, extensions dir and a copy of the
+// sample workspace, and everything it starts is killed on close, on test failure and on exit.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, type Frame, type Page, chromium } from 'playwright-core';
+
+export const ROOT = resolve(__dirname, '..', '..');
+/** Screenshots, code-server logs and extension-host logs of failed and passed runs land here. */
+export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
+export const SAMPLE_WORKSPACE = join(ROOT, 'samples', 'workspace');
+export const EXTENSION_ID = 'rnn-debugger.rnn-debugger';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+// #region waiting
+/**
+ * Polls `probe` until it returns something other than undefined/false/null, or fails after
+ * `timeoutMs` with `message` (and the last error the probe threw, if any). The only way this
+ * harness waits: every wait is a condition with a deadline.
+ */
+export async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  message: string, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== null && v !== false) return v;
+    } catch (e) { lastError = e; }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message.split('\n')[0]})` : '';
+      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s: ${message}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+// #endregion
+
+// #region installs
+/** The code-server launcher, installing it first if this machine has not yet (cached under ~/.cache). */
+export function codeServer(): string {
+  const res = spawnSync('bash', [join(ROOT, 'scripts', 'ensure-code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = res.stdout.trim().split('\n').pop() ?? '';
+  if (res.status !== 0 || !existsSync(last)) throw new Error(`scripts/ensure-code-server.sh failed (exit ${res.status}); see its output above`);
+  return last;
+}
+
+/**
+ * The .vsix under test, built once per test run: `node --test` runs each file in its own process,
+ * all children of one runner, so the runner's pid keys the package (override: RNN_E2E_VSIX).
+ */
+export function packagedExtension(): string {
+  if (process.env.RNN_E2E_VSIX) return process.env.RNN_E2E_VSIX;
+  const dir = join(tmpdir(), `rnn-debugger-e2e-vsix-${process.ppid}`);
+  const vsix = join(dir, 'rnn-debugger-e2e.vsix');
+  if (existsSync(vsix)) return vsix;
+  mkdirSync(dir, { recursive: true });
+  const res = spawnSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+  if (res.status !== 0 || !existsSync(vsix)) throw new Error(`packaging the extension failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
+  return vsix;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+function httpStatus(url: string): Promise<number> {
+  return new Promise((ok) => {
+    const req = httpGet(url, (res) => { res.resume(); ok(res.statusCode ?? 0); });
+    req.on('error', () => ok(0));
+    req.setTimeout(2000, () => { req.destroy(); ok(0); });
+  });
+}
+// #endregion
+
+// #region processes
+const live = new Set<ChildProcess>();
+
+/** Kills a detached child's whole process group (code-server, its extension host, the trainer). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+}
+
+// Last resort: a crash or a killed test process must not leave code-server running.
+process.on('exit', () => { for (const c of live) killGroup(c, 'SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => { for (const c of live) killGroup(c, 'SIGKILL'); process.exit(130); });
+}
+
+/** Pids of processes whose command line contains `needle` (Linux /proc). */
+export function processesMatching(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) out.push(Number(name));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+// #endregion
+
+export interface LaunchOptions {
+  /** Name for logs and screenshots. */
+  name: string;
+  /** Extra user settings (settings.json) for this workbench. */
+  settings?: Record<string, unknown>;
+}
+
+/** A running workbench with the extension installed, and the page showing it. */
+export class Workbench {
+  private constructor(
+    readonly name: string,
+    readonly page: Page,
+    readonly browser: Browser,
+    private readonly server: ChildProcess,
+    readonly url: string,
+    /** Temporary root holding the workspace copy, profile and extensions. */
+    readonly home: string,
+    /** The copy of samples/workspace the workbench has open. */
+    readonly workspace: string,
+    readonly userDataDir: string,
+    readonly extensionsDir: string,
+  ) {}
+
+  static async launch(opts: LaunchOptions): Promise<Workbench> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const launcher = codeServer();
+    const vsix = packagedExtension();
+    const home = mkdtempSync(join(tmpdir(), `rnn-e2e-${opts.name}-`));
+    const workspace = join(home, 'workspace');
+    const userDataDir = join(home, 'user-data');
+    const extensionsDir = join(home, 'extensions');
+    if (!existsSync(SAMPLE_WORKSPACE)) throw new Error(`sample workspace missing: ${SAMPLE_WORKSPACE}`);
+    cpSync(SAMPLE_WORKSPACE, workspace, { recursive: true });
+    mkdirSync(join(userDataDir, 'User'), { recursive: true });
+    writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'security.workspace.trust.enabled': false,
+      'update.mode': 'none',
+      'chat.disableAIFeatures': true,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      ...opts.settings,
+    }, null, 2));
+    const base = ['--config', join(home, 'config.yaml'), '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+    const inst = spawnSync(launcher, [...base, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
+    if (inst.status !== 0 || !readdirSync(extensionsDir).some((d) => d.startsWith(EXTENSION_ID))) {
+      throw new Error(`installing ${vsix} failed (exit ${inst.status}):\n${inst.stdout}\n${inst.stderr}`);
+    }
+
+    const port = await freePort();
+    const log = createWriteStream(join(ARTIFACTS, `${opts.name}.code-server.log`));
+    const server = spawn(launcher, [...base, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
+      '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_CONFIG_HOME: home, XDG_DATA_HOME: home } });
+    live.add(server);
+    server.stdout?.pipe(log);
+    server.stderr?.pipe(log);
+    let exited: string | undefined;
+    server.once('exit', (code, sig) => { exited = `code-server exited (${code ?? sig})`; live.delete(server); });
+
+    let browser: Browser | undefined;
+    try {
+      const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+      await waitFor(async () => {
+        if (exited) throw new Error(exited);
+        return (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200;
+      }, `code-server to answer on port ${port} (log: ${opts.name}.code-server.log)`, 60_000);
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const wb = new Workbench(opts.name, page, browser, server, url, home, workspace, userDataDir, extensionsDir);
+      await page.goto(url, { timeout: 60_000 });
+      await wb.waitForWorkbench();
+      return wb;
+    } catch (e) {
+      await browser?.close().catch(() => undefined);
+      await stopServer(server);
+      throw e;
+    }
+  }
+
+  /** Waits until the workbench has rendered and the workspace's files are listed in the explorer. */
+  async waitForWorkbench(): Promise<void> {
+    await this.page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 })
+      .catch(() => { throw new Error('the VS Code workbench did not render within 60 s'); });
+    await waitFor(() => this.page.locator('.explorer-folders-view .monaco-list-row').count().then((n) => n > 0),
+      'the explorer to list the sample workspace', 60_000);
+  }
+
+  /**
+   * Runs a command from the command palette by its full title, e.g. "RNN Debugger: Train RNN".
+   * Commands of extensions appear once the extension host has read their manifests, and the
+   * palette computes its list when the text changes, so the title is typed again until it shows.
+   */
+  async runCommand(title: string, timeoutMs = 60_000): Promise<void> {
+    const page = this.page;
+    const input = page.locator('.quick-input-widget input');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await waitFor(async () => {
+      if (!(await input.isVisible())) {
+        await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+        await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 2_000 });
+      }
+      await input.fill('>');
+      await input.fill(`>${title}`);
+      await row.waitFor({ state: 'visible', timeout: 2_000 });
+      const label = await row.getAttribute('aria-label', { timeout: 500 });
+      return label !== null && label.toLowerCase().startsWith(title.toLowerCase());
+    }, `the command "${title}" to be listed in the command palette`, timeoutMs, 500);
+    await row.click();
+  }
+
+  /** Labels of the rows the quick pick / palette currently shows (empty when it is closed). */
+  async quickPickLabels(): Promise<string[]> {
+    if (!(await this.page.locator('.quick-input-widget').isVisible())) return [];
+    return this.page.locator('.quick-input-list .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  }
+
+  /** Texts of the notification toasts currently shown. */
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+  }
+
+  /**
+   * The frame holding a webview's content: VS Code nests the extension's document in an iframe
+   * inside the webview's own iframe, so this searches every frame for `selector`.
+   */
+  async webviewFrame(selector: string, what: string, timeoutMs = 30_000): Promise<Frame> {
+    return waitFor(async () => {
+      for (const f of this.page.frames()) {
+        if (f === this.page.mainFrame()) continue;
+        const hit = await f.$(selector).catch(() => null);
+        if (hit) return f;
+      }
+      return undefined;
+    }, `${what} (a webview frame containing "${selector}")`, timeoutMs);
+  }
+
+  /** The status bar's text, item by item. */
+  async statusBarTexts(): Promise<string[]> {
+    return this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
+  }
+
+  /** Saves a screenshot as test-artifacts/e2e/<name>-<label>.png. */
+  async screenshot(label: string): Promise<string> {
+    const file = join(ARTIFACTS, `${this.name}-${label}.png`);
+    await this.page.screenshot({ path: file, timeout: 10_000 }).catch(() => undefined);
+    return file;
+  }
+
+  /** Everything the extension hosts have logged so far (activation, errors, our log channel). */
+  extensionHostLog(): string {
+    const parts: string[] = [];
+    const walk = (dir: string): void => {
+      let entries: string[] = [];
+      try { entries = readdirSync(dir); } catch { return; }
+      for (const e of entries) {
+        const p = join(dir, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/exthost.*\.log$/i.test(e) || /rnn/i.test(e)) parts.push(`--- ${p}\n${readFileSync(p, 'utf8')}`);
+      }
+    };
+    walk(join(this.userDataDir, 'logs'));
+    return parts.join('\n');
+  }
+
+  /** Pids of trainer processes started from this workbench's installed extension. */
+  trainerProcesses(): number[] {
+    return processesMatching(join(this.extensionsDir)).filter((pid) => {
+      try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('trainer'); } catch { return false; }
+    });
+  }
+
+  /** Reloads the browser window (VS Code's "Reload Window") and waits for the workbench again. */
+  async reload(): Promise<void> {
+    await this.page.reload({ timeout: 60_000 });
+    await this.waitForWorkbench();
+  }
+
+  /**
+   * Closes Chromium and kills code-server's process group (its extension host and any trainer
+   * with it), keeping the logs in test-artifacts/e2e/. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    try { writeFileSync(join(ARTIFACTS, `${this.name}.exthost.log`), this.extensionHostLog()); } catch { /* best effort */ }
+    await Promise.race([this.browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
+    await stopServer(this.server);
+    rmSync(this.home, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) { killGroup(server, 'SIGKILL'); return; }
+  const gone = new Promise<void>((r) => server.once('exit', () => r()));
+  killGroup(server, 'SIGTERM');
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5_000));
+  if ((await Promise.race([gone, timer])) === 'timeout') killGroup(server, 'SIGKILL');
+  // Whatever was left in the group (an extension host or trainer that ignored SIGTERM) goes too.
+  killGroup(server, 'SIGKILL');
+  live.delete(server);
+}
