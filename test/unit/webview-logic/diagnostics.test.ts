@@ -1,0 +1,59 @@
+// Diagnostics in words from the numbers: vanishing reach, shut forget gates, clipping, NaN, baseline.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diagnose } from '../../../src/protocol/diagnostics';
+import { makeRun, metricsAt } from '../../webview/runFixture';
+
+test('a healthy-ish run: vanishing beyond lag 10, 2 shut forget gates, occasional clipping, below baseline', () => {
+  const run = makeRun();
+  const d = diagnose(run);
+  const byId = new Map(d.map((x) => [x.id, x]));
+  const van = byId.get('vanishing:0');
+  assert.ok(van, JSON.stringify(d.map((x) => x.id)));
+  assert.equal(van.evidence.lag, 10);
+  assert.match(van.detail, /lag 10 \(τ = 15\)/);
+  assert.equal(van.chart, 'reach');
+  const shut = byId.get('forget-shut:0');
+  assert.ok(shut);
+  assert.deepEqual(shut.units, [0, 1]);
+  assert.equal(shut.severity, 'warning'); // 2 of 6 ≥ 25 %
+  assert.match(shut.detail, /2 of 6 units/);
+  const clip = byId.get('clipping');
+  assert.ok(clip);
+  assert.equal(clip.evidence.clippedSteps, 8); // steps 7, 14, …, 56
+  assert.ok(byId.get('below-baseline'));
+  assert.ok(byId.get('jacobian-contracting:0'));
+  assert.ok(!byId.has('nan') && !byId.has('exploding') && !byId.has('above-baseline'));
+  // Most severe first.
+  const rank = { error: 0, warning: 1, info: 2 };
+  for (let k = 1; k < d.length; k++) assert.ok(rank[d[k - 1].severity] <= rank[d[k].severity]);
+});
+
+test('NaN at the step where the loss went non-finite', () => {
+  const d = diagnose(makeRun({ failedAt: 42 }));
+  assert.equal(d[0].id, 'nan');
+  assert.equal(d[0].severity, 'error');
+  assert.equal(d[0].evidence.step, 42);
+  assert.match(d[0].title, /NaN at step 42/);
+});
+
+test('frequent clipping and growing norms read as exploding; a flat loss as above the baseline', () => {
+  const run = makeRun({ lossScale: 2 });
+  run.metrics = run.metrics.map((m, k) => ({ ...m, gradNorm: 0.5 * 1.1 ** k, clipped: 0.5 * 1.1 ** k > 1, loss: 0.6 }));
+  const d = diagnose(run);
+  const ex = d.find((x) => x.id === 'exploding');
+  assert.ok(ex);
+  assert.ok(ex.evidence.clipFraction > 0.8);
+  assert.ok(ex.evidence.growth > 10);
+  assert.match(ex.detail, /clipping fired in \d+(\.\d+)? % of steps/);
+  const base = d.find((x) => x.id === 'above-baseline');
+  assert.ok(base);
+  assert.match(base.detail, /0\.6, not below the task's baseline 0\.5/);
+});
+
+test('no data, no findings', () => {
+  const run = makeRun({ steps: 5 });
+  run.snapshots = [];
+  run.metrics = [metricsAt(1)];
+  assert.deepEqual(diagnose(run), []);
+});
