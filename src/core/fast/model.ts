@@ -1,0 +1,212 @@
+// createFastModel: the RecurrentModel interface backed by the fused LSTM kernel. Parameters,
+// initialisation, evaluate, export and import are the reference engine's (createModel); only
+// forwardBackward runs fused. Cells other than the plain LSTM use the reference engine as is.
+
+import * as tf from '@tensorflow/tfjs';
+import type { ModelSpec } from '../../protocol/spec';
+import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
+import { createModel, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
+import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
+import { defaultGemm, type GemmProvider } from './gemm';
+import { FusedLstm, type FusedLayerRecord, type FusedWeights } from './lstm-kernel';
+
+export interface FastModelOptions extends CreateModelOptions {
+  /** GEMM to use (default: native BLAS when built and found, else JavaScript). */
+  gemm?: GemmProvider;
+}
+
+/** A RecurrentModel that says which path its forwardBackward takes. */
+export interface FastModel extends InstrumentedModel {
+  /** 'fused:<gemm>' when the fused kernel runs, or 'reference: <why>' when it cannot. */
+  readonly path: string;
+  /** Frees the kernel's work buffers (they are rebuilt on the next pass). */
+  releaseBuffers(): void;
+}
+
+/** Why the fused kernel cannot run this spec, or null when it can. */
+export function fastPathUnsupported(spec: ModelSpec): string | null {
+  if (spec.cell !== 'lstm') return `the fused kernel covers the plain LSTM only (cell '${spec.cell}')`;
+  return null;
+}
+
+/** Builds the model with the same deterministic weights as createModel(spec, io, seed). */
+export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, options: FastModelOptions = {}): FastModel {
+  const base = createModel(spec, io, seed, options);
+  const why = fastPathUnsupported(spec);
+  if (why) return Object.assign(base, { path: `reference: ${why}`, releaseBuffers: () => undefined });
+  return new FusedModel(base, options.gemm ?? defaultGemm());
+}
+
+/** Per unit, the fraction of timesteps with the gate < 0.1 and > 0.9 (as the engine defines it). */
+function saturation(values: Float32Array, T: number, H: number): { low: Float32Array; high: Float32Array } {
+  const low = new Float32Array(H);
+  const high = new Float32Array(H);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < H; j++) {
+      const v = values[t * H + j];
+      if (v < 0.1) low[j] += 1 / T;
+      else if (v > 0.9) high[j] += 1 / T;
+    }
+  }
+  return { low, high };
+}
+
+function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
+  const out = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    let s = 0;
+    for (let j = 0; j < H; j++) s += m[t * H + j] * m[t * H + j];
+    out[t] = Math.sqrt(s);
+  }
+  return out;
+}
+
+class FusedModel implements FastModel {
+  readonly path: string;
+  /** The fused kernel records reach norms only, not the raw vectors. */
+  readonly lastReach: LayerReach[] | null = null;
+  private readonly kernel: FusedLstm;
+
+  constructor(
+    private readonly base: InstrumentedModel,
+    gemm: GemmProvider,
+  ) {
+    const { spec, io } = base;
+    this.path = `fused:${gemm.name}`;
+    const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
+    this.kernel = new FusedLstm(
+      {
+        hidden: spec.hiddenSize,
+        layers: spec.layers,
+        input,
+        inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
+        embedSize: spec.embeddingSize,
+        outputSize: io.outputSize,
+        loss: io.loss,
+        cellActivation: spec.cellActivation,
+        candidateActivation: spec.candidateActivation,
+      },
+      gemm.sgemm,
+    );
+  }
+
+  get spec(): ModelSpec {
+    return this.base.spec;
+  }
+  get io(): ModelIO {
+    return this.base.io;
+  }
+  get params(): Record<string, tf.Variable> {
+    return this.base.params;
+  }
+
+  /** Current weights as flat arrays (read-only views or copies, depending on the backend). */
+  private weights(): FusedWeights {
+    const p = this.base.params;
+    const L = this.base.spec.layers;
+    const d = (n: string): Float32Array => p[n].dataSync() as Float32Array;
+    const w: FusedWeights = {
+      Wx: Array.from({ length: L }, (_, l) => d(`layer${l}.Wx`)),
+      Wh: Array.from({ length: L }, (_, l) => d(`layer${l}.Wh`)),
+      b: Array.from({ length: L }, (_, l) => d(`layer${l}.b`)),
+      Wr: d('readout.W'),
+      br: d('readout.b'),
+    };
+    if (p.embedding) w.embedding = d('embedding');
+    return w;
+  }
+
+  private check(batch: Batch): void {
+    const { batchSize: B, steps: T } = batch;
+    if (!(B > 0 && T > 0)) throw new Error(`batch needs batchSize and steps > 0, got ${B}×${T}`);
+    const io = this.base.io;
+    if (io.vocabSize > 0 && !batch.tokens) throw new Error('token model needs batch.tokens');
+    if (io.inputSize > 0 && !batch.inputs) throw new Error('numeric model needs batch.inputs');
+    if (io.loss === 'xent' && !batch.targetTokens) throw new Error('xent loss needs batch.targetTokens');
+    if (io.loss === 'mse' && !batch.targets) throw new Error('mse loss needs batch.targets');
+  }
+
+  forwardBackward(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
+    this.check(batch);
+    const { batchSize: B, steps: T } = batch;
+    const { spec } = this.base;
+    const H = spec.hiddenSize;
+    if (trace && (trace.sample < 0 || trace.sample >= B)) throw new Error(`trace sample ${trace.sample} outside batch of ${B}`);
+    const layers = trace
+      ? Array.from({ length: spec.layers }, (_, l) => l).filter((l) => !trace.layers || trace.layers.includes(l))
+      : [];
+    const tau = trace ? (trace.reachFrom < 0 ? T - 1 : Math.min(trace.reachFrom, T - 1)) : 0;
+    const res = this.kernel.run(
+      batch, B, T, this.weights(), initial?.h ?? null, initial?.c ?? null,
+      trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
+    );
+    const p = this.base.params;
+    const grads: Record<string, tf.Tensor> = {};
+    const g = res.grads;
+    if (g.embedding) grads.embedding = tf.tensor(g.embedding, p.embedding.shape, 'float32');
+    for (let l = 0; l < spec.layers; l++) {
+      grads[`layer${l}.Wx`] = tf.tensor(g.Wx[l], p[`layer${l}.Wx`].shape, 'float32');
+      grads[`layer${l}.Wh`] = tf.tensor(g.Wh[l], p[`layer${l}.Wh`].shape, 'float32');
+      grads[`layer${l}.b`] = tf.tensor(g.b[l], p[`layer${l}.b`].shape, 'float32');
+    }
+    grads['readout.W'] = tf.tensor(g.Wr, p['readout.W'].shape, 'float32');
+    grads['readout.b'] = tf.tensor(g.br, p['readout.b'].shape, 'float32');
+    const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: res.finalC } };
+    if (trace) result.trace = this.snapshot(batch, trace.sample, tau, res.stepLoss!, res.records!, H);
+    return result;
+  }
+
+  private snapshot(batch: Batch, s: number, tau: number, stepLoss: Float32Array, records: FusedLayerRecord[], H: number): TraceSnapshot {
+    const T = batch.steps;
+    const I = this.base.io.inputSize;
+    const layers: LayerTrace[] = records.map((r) => {
+      const values: Record<string, Float32Array> = { h: r.h, c: r.c, f: r.f, i: r.i, g: r.g, o: r.o };
+      return {
+        layer: r.layer,
+        units: H,
+        values,
+        dh: r.dh,
+        dc: r.dc,
+        dhNorm: rowNorms(r.dh, T, H),
+        dcNorm: rowNorms(r.dc, T, H),
+        reachH: r.reachH,
+        reachC: r.reachC,
+        saturation: { f: saturation(r.f, T, H), i: saturation(r.i, T, H), o: saturation(r.o, T, H) },
+      };
+    });
+    return {
+      step: 0, // the training loop sets the optimisation step
+      sample: s,
+      cell: this.base.spec.cell,
+      steps: T,
+      tokens: batch.tokens ? batch.tokens.slice(s * T, (s + 1) * T) : null,
+      inputs: batch.inputs ? batch.inputs.slice(s * T * I, (s + 1) * T * I) : null,
+      stepLoss,
+      reachFrom: tau,
+      layers,
+    };
+  }
+
+  evaluate(batch: Batch, initial?: RecurrentState | null): { loss: number; finalState: RecurrentState } {
+    this.check(batch);
+    const res = this.kernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, initial?.c ?? null, null, true);
+    return { loss: res.loss, finalState: { h: res.finalH, c: res.finalC } };
+  }
+
+  exportWeights(): Record<string, { shape: number[]; data: Float32Array }> {
+    return this.base.exportWeights();
+  }
+
+  importWeights(weights: Record<string, { shape: number[]; data: Float32Array }>): void {
+    this.base.importWeights(weights);
+  }
+
+  releaseBuffers(): void {
+    this.kernel.release();
+  }
+
+  dispose(): void {
+    this.kernel.release();
+    this.base.dispose();
+  }
+}

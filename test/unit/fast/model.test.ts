@@ -1,0 +1,106 @@
+// createFastModel against the op-by-op tfjs engine (createModel) with the same seed: loss, every
+// weight gradient, final state and every trace field agree within float32 tolerance.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import type { ModelSpec } from '../../../src/protocol/spec';
+import type { ModelIO, RecurrentState, TraceRequest } from '../../../src/core/types';
+import { createModel } from '../../../src/core/model';
+import { createFastModel } from '../../../src/core/fast/model';
+import { jsSgemm } from '../../../src/core/fast/gemm';
+import { lstmSpec, randomBatch, relErr } from './helpers';
+
+const TOL = 5e-5;
+
+async function compare(spec: ModelSpec, io: ModelIO, B: number, T: number, trace: TraceRequest, withInitial: boolean): Promise<void> {
+  await tf.setBackend('cpu');
+  const ref = createModel(spec, io, 5);
+  const fast = createFastModel(spec, io, 5, { gemm: { name: 'js', sgemm: jsSgemm } });
+  assert.equal(fast.path, 'fused:js');
+  const batch = randomBatch(io, B, T, 21);
+  const H = spec.hiddenSize;
+  const initial: RecurrentState | null = withInitial
+    ? {
+        h: Array.from({ length: spec.layers }, (_, l) => Float32Array.from({ length: B * H }, (_v, k) => Math.sin(k + l))),
+        c: Array.from({ length: spec.layers }, (_, l) => Float32Array.from({ length: B * H }, (_v, k) => Math.cos(2 * k + l))),
+      }
+    : null;
+  const a = ref.forwardBackward(batch, initial, trace);
+  const b = fast.forwardBackward(batch, initial, trace);
+  try {
+    assert.ok(Math.abs(a.loss - b.loss) < TOL * Math.max(1, a.loss), `loss ${b.loss} vs ${a.loss}`);
+    assert.deepEqual(Object.keys(b.grads).sort(), Object.keys(a.grads).sort());
+    for (const name of Object.keys(a.grads)) {
+      assert.deepEqual(b.grads[name].shape, a.grads[name].shape, name);
+      const e = relErr(b.grads[name].dataSync(), a.grads[name].dataSync());
+      assert.ok(e < TOL, `${name}: relative error ${e}`);
+    }
+    for (let l = 0; l < spec.layers; l++) {
+      assert.ok(relErr(b.finalState.h[l], a.finalState.h[l]) < TOL, `final h ${l}`);
+      assert.ok(relErr(b.finalState.c![l], a.finalState.c![l]) < TOL, `final c ${l}`);
+    }
+    const ta = a.trace!, tb = b.trace!;
+    assert.equal(tb.sample, ta.sample);
+    assert.equal(tb.reachFrom, ta.reachFrom);
+    assert.equal(tb.steps, ta.steps);
+    assert.deepEqual(tb.tokens, ta.tokens);
+    assert.deepEqual(tb.inputs, ta.inputs);
+    assert.ok(relErr(tb.stepLoss, ta.stepLoss) < TOL, 'stepLoss');
+    assert.deepEqual(tb.layers.map((x) => x.layer), ta.layers.map((x) => x.layer));
+    ta.layers.forEach((la, k) => {
+      const lb = tb.layers[k];
+      assert.deepEqual(Object.keys(lb.values).sort(), Object.keys(la.values).sort());
+      for (const key of Object.keys(la.values)) assert.ok(relErr(lb.values[key], la.values[key]) < TOL, `layer ${la.layer} ${key}`);
+      for (const key of ['dh', 'dc', 'dhNorm', 'dcNorm', 'reachH', 'reachC'] as const) {
+        const e = relErr(lb[key]!, la[key]!);
+        assert.ok(e < TOL, `layer ${la.layer} ${key}: ${e}`);
+      }
+      assert.deepEqual(Object.keys(lb.saturation).sort(), Object.keys(la.saturation).sort());
+      for (const gate of Object.keys(la.saturation)) {
+        assert.ok(relErr(lb.saturation[gate].low, la.saturation[gate].low) < 1e-6, `sat low ${gate}`);
+        assert.ok(relErr(lb.saturation[gate].high, la.saturation[gate].high) < 1e-6, `sat high ${gate}`);
+      }
+    });
+    const ea = ref.evaluate(batch, initial), eb = fast.evaluate(batch, initial);
+    assert.ok(Math.abs(ea.loss - eb.loss) < TOL * Math.max(1, ea.loss), 'evaluate loss');
+  } finally {
+    tf.dispose([...Object.values(a.grads), ...Object.values(b.grads)]);
+    ref.dispose();
+    fast.dispose();
+  }
+}
+
+const tokens: ModelIO = { vocabSize: 7, inputSize: 0, outputSize: 7, loss: 'xent' };
+const numeric: ModelIO = { vocabSize: 0, inputSize: 3, outputSize: 2, loss: 'mse' };
+
+test('one-hot LSTM: fused pass equals the tfjs engine', () =>
+  compare(lstmSpec({ hiddenSize: 6 }), tokens, 4, 9, { sample: 2, reachFrom: -1, jacobian: false }, false));
+
+test('2-layer embedding LSTM with carried state, reach from step 4', () =>
+  compare(lstmSpec({ hiddenSize: 5, layers: 2, embeddingSize: 3 }), tokens, 3, 8, { sample: 0, reachFrom: 4, jacobian: false }, true));
+
+test('3-layer numeric MSE LSTM, tracing layers 0 and 2 only', () =>
+  compare(lstmSpec({ hiddenSize: 4, layers: 3 }), numeric, 2, 6, { sample: 1, reachFrom: -1, layers: [0, 2], jacobian: false }, false));
+
+test('cells other than the LSTM keep the reference engine and say so', async () => {
+  await tf.setBackend('cpu');
+  const m = createFastModel(lstmSpec({ cell: 'gru' }), tokens, 1);
+  assert.match(m.path, /^reference: /);
+  m.dispose();
+});
+
+test('weights imported into the fast model change its loss like the engine', async () => {
+  await tf.setBackend('cpu');
+  const spec = lstmSpec({ hiddenSize: 4 });
+  const ref = createModel(spec, tokens, 1);
+  const fast = createFastModel(spec, tokens, 2, { gemm: { name: 'js', sgemm: jsSgemm } });
+  const batch = randomBatch(tokens, 2, 5, 3);
+  const before = fast.evaluate(batch).loss;
+  fast.importWeights(ref.exportWeights());
+  const after = fast.evaluate(batch).loss;
+  assert.notEqual(after, before);
+  assert.ok(Math.abs(after - ref.evaluate(batch).loss) < 1e-5);
+  ref.dispose();
+  fast.dispose();
+});
