@@ -95,6 +95,8 @@ export interface RunStatus {
   versions?: Record<string, string>;
   /** For failed/stopped runs: the reason, in words. */
   reason?: string;
+  /** Problems that did not stop the run, e.g. a run folder that could not be written. */
+  warnings?: string[];
   /** Vocabulary of token data (index → character/symbol), when there is one. */
   vocabulary?: string[];
   /** Analytic baseline loss of the task, when it has one (adding: 1/6, copy: 10·ln8/(T+20)). */

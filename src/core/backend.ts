@@ -1,0 +1,104 @@
+// Picks the TensorFlow.js backend of this process: tensorflow-gpu → tensorflow (native, optional
+// packages) → wasm → cpu, and says why each faster one was skipped, for the status line.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { BACKENDS, type BackendName } from '../protocol/spec';
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** Why each faster backend was not used, e.g. { tensorflow: 'not installed' }. */
+  skipped: Partial<Record<BackendName, string>>;
+  /** Versions of the libraries in use (tfjs, the backend package, node). */
+  versions: Record<string, string>;
+}
+
+/** The optional native packages, by backend. Loaded with a literal require that esbuild leaves external. */
+function loadNative(backend: 'tensorflow' | 'tensorflow-gpu'): { version?: string } {
+  // These names are in esbuild's externals list, so the bundle requires them from node_modules at
+  // run time; a static import would make the packages mandatory.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod: unknown = backend === 'tensorflow-gpu' ? require('@tensorflow/tfjs-node-gpu') : require('@tensorflow/tfjs-node');
+  const v = (mod as { version?: Record<string, string> }).version;
+  return { version: v?.['tfjs-node'] ?? v?.['tfjs-node-gpu'] };
+}
+
+function isMissingModule(e: unknown, name: string): boolean {
+  const err = e as NodeJS.ErrnoException;
+  return err?.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`'${name}'`);
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0].slice(0, 300);
+}
+
+/** Where the tfjs wasm binaries are: next to the bundle (dist/), else in node_modules. */
+export function defaultWasmDir(near?: string): string {
+  const candidates = [near, typeof __dirname === 'string' ? __dirname : undefined].filter((x): x is string => !!x);
+  for (const dir of candidates) if (fs.existsSync(path.join(dir, 'tfjs-backend-wasm-simd.wasm'))) return dir;
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+}
+
+let wasmPathsSet: string | null = null;
+
+async function tryBackend(name: BackendName, wasmDir: string): Promise<string | null> {
+  try {
+    if (name === 'tensorflow' || name === 'tensorflow-gpu') {
+      const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      try {
+        loadNative(name);
+      } catch (e) {
+        return isMissingModule(e, pkg) ? 'not installed' : `failed to load: ${firstLine(e)}`;
+      }
+    }
+    if (name === 'wasm') {
+      if (!fs.existsSync(path.join(wasmDir, 'tfjs-backend-wasm-simd.wasm')) && !fs.existsSync(path.join(wasmDir, 'tfjs-backend-wasm.wasm'))) {
+        return `wasm binaries not found in ${wasmDir}`;
+      }
+      // Must happen before the backend initialises; a second call after that is refused by tfjs.
+      if (wasmPathsSet === null) {
+        setWasmPaths(wasmDir.endsWith('/') ? wasmDir : wasmDir + '/');
+        wasmPathsSet = wasmDir;
+      }
+    }
+    if (!tf.engine().registryFactory[name]) return 'not registered';
+    const ok = await tf.setBackend(name);
+    if (!ok) return 'failed to initialise';
+    await tf.ready();
+    if (tf.getBackend() !== name) return `tfjs chose ${tf.getBackend()} instead`;
+    return null;
+  } catch (e) {
+    return `failed: ${firstLine(e)}`;
+  }
+}
+
+/**
+ * Sets the tfjs backend. 'auto' takes the first of tensorflow-gpu, tensorflow, wasm, cpu that
+ * loads; an explicit choice that cannot load is an error naming why.
+ */
+export async function selectBackend(preference: BackendName | 'auto', opts: { wasmDir: string }): Promise<BackendChoice> {
+  const skipped: Partial<Record<BackendName, string>> = {};
+  const order: readonly BackendName[] = preference === 'auto' ? BACKENDS : [preference];
+  let chosen: BackendName | null = null;
+  for (const name of order) {
+    const why = await tryBackend(name, opts.wasmDir);
+    if (why === null) {
+      chosen = name;
+      break;
+    }
+    skipped[name] = why;
+  }
+  if (!chosen) {
+    if (preference !== 'auto') throw new Error(`backend '${preference}' is not available: ${skipped[preference]}`);
+    throw new Error(`no TensorFlow.js backend could be loaded: ${JSON.stringify(skipped)}`);
+  }
+  const versions: Record<string, string> = { tfjs: tf.version.tfjs, 'tfjs-core': tf.version['tfjs-core'], node: process.versions.node };
+  if (chosen === 'wasm') versions['tfjs-backend-wasm'] = version_wasm;
+  if (chosen === 'tensorflow' || chosen === 'tensorflow-gpu') {
+    const v = loadNative(chosen).version;
+    if (v) versions[chosen === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'] = v;
+  }
+  return { backend: chosen, skipped, versions };
+}

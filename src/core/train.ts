@@ -1,0 +1,269 @@
+// The training loop: data → model forward/backward (with traces on trace steps) → global-norm
+// clipping → optimizer step, with validation, carried state, NaN/Inf guards that keep the last
+// good weights, and persistence to the run folder. Used by the trainer process and the CLI.
+
+import * as tf from '@tensorflow/tfjs';
+import type { RunSpec, TrainSpec } from '../protocol/spec';
+import type { MetricsRecord, RunStatus, TraceSnapshot } from '../protocol/trace';
+import { selectBackend } from './backend';
+import { createDataSource, type DataSource } from './data';
+import { createModel } from './model';
+import { RunFolder } from './runFolder';
+import { describeSpec } from './spec';
+import type { Batch, RecurrentModel, RecurrentState } from './types';
+
+export interface TrainHooks {
+  /** On every state change (and when backend/step information is first known). */
+  onStatus(status: RunStatus): void;
+  /** Every step. */
+  onMetrics(m: MetricsRecord): void;
+  /** On trace steps (one per traced sample). */
+  onSnapshot(snapshots: TraceSnapshot[]): void;
+  onLog(line: string): void;
+  /** Awaited between steps; resolve 'stop' to end the run (state 'stopped'). Pausing = not resolving yet. */
+  checkpoint(): Promise<'continue' | 'stop'>;
+}
+
+export interface TrainOptions {
+  /** Run folder to write; null = no persistence. */
+  runDir: string | null;
+  /** Folder relative data paths resolve against (the spec file's folder). */
+  baseDir?: string;
+  /** Folder of the tfjs wasm binaries. */
+  wasmDir: string;
+  hooks: TrainHooks;
+  runId?: string;
+  /** Tests: replaces the model factory (e.g. to inject a NaN). */
+  modelFactory?: (spec: RunSpec, data: DataSource) => RecurrentModel;
+  /** Save weights every this many steps besides the end (default: every validation). */
+  saveEvery?: number;
+}
+
+/** Global-norm clipping factor: g ← g · min(1, clip / ‖g‖). */
+export function clipScale(globalNorm: number, clipNorm: number | null): number {
+  if (clipNorm === null || !(globalNorm > clipNorm)) return 1;
+  return clipNorm / globalNorm;
+}
+
+function makeOptimizer(train: TrainSpec): tf.Optimizer {
+  switch (train.optimizer) {
+    case 'adam':
+      return tf.train.adam(train.learningRate);
+    case 'sgd':
+      return tf.train.sgd(train.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(train.learningRate);
+  }
+}
+
+/** Per-parameter L2 norms of the gradients (one download for all of them). */
+function gradientNorms(grads: Record<string, tf.Tensor>): Record<string, number> {
+  const names = Object.keys(grads).sort();
+  const sq = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.square(grads[n])))));
+  const values = sq.dataSync();
+  sq.dispose();
+  return Object.fromEntries(names.map((n, i) => [n, Math.sqrt(values[i])]));
+}
+
+/** Whether every parameter is finite: Σ p·0 is 0 iff no NaN/Inf (wasm has no IsFinite kernel). */
+function paramsFinite(params: Record<string, tf.Variable>): boolean {
+  const s = tf.tidy(() => tf.addN(Object.values(params).map((p) => tf.sum(tf.mul(p, 0)))));
+  const v = s.dataSync()[0];
+  s.dispose();
+  return v === 0;
+}
+
+function meanValidation(model: RecurrentModel, batches: Batch[], carry: boolean): number {
+  let total = 0;
+  let weight = 0;
+  let state: RecurrentState | null = null;
+  for (const b of batches) {
+    const r = model.evaluate(b, carry ? state : null);
+    state = r.finalState;
+    // Weight each batch by its scored steps, so the mean is over the same unit as the training loss.
+    let w = 0;
+    for (let i = 0; i < b.mask.length; i++) w += b.mask[i];
+    total += r.loss * w;
+    weight += w;
+  }
+  return weight > 0 ? total / weight : NaN;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function newRunId(spec: RunSpec): string {
+  const d = new Date();
+  const stamp = d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const what = spec.data.kind === 'text' || spec.data.kind === 'csv' ? spec.data.kind : spec.data.kind + spec.data.length;
+  return `${stamp}-${spec.model.cell}-${what}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/**
+ * Runs one training run to its end and returns the final status. Never throws: any error ends
+ * the run in state 'failed' with the message as reason, and what was recorded is kept (in the
+ * hooks' receivers and the run folder). Tensors: none leak (checked by the tests).
+ */
+export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<RunStatus> {
+  const { hooks } = opts;
+  const now = Date.now();
+  const status: RunStatus = {
+    id: opts.runId ?? newRunId(spec),
+    name: spec.name ?? describeSpec(spec),
+    state: 'starting',
+    step: 0,
+    startedAt: now,
+    updatedAt: now,
+    spec,
+  };
+  const folder = opts.runDir ? new RunFolder(opts.runDir, (msg) => {
+    hooks.onLog(msg);
+    status.warnings = [...(status.warnings ?? []), msg];
+  }) : null;
+  const publish = (): void => {
+    status.updatedAt = Date.now();
+    hooks.onStatus({ ...status });
+    folder?.writeStatus(status);
+  };
+  folder?.writeSpec(spec);
+  publish();
+
+  let model: RecurrentModel | null = null;
+  let optimizer: tf.Optimizer | null = null;
+  let carried: RecurrentState | null = null;
+  const saveWeights = (): void => {
+    if (!folder || !model) return;
+    // The live weights are always the last good ones: a non-finite step is never applied.
+    folder.writeWeights(model.exportWeights(), { step: status.step, cell: spec.model.cell, hiddenSize: spec.model.hiddenSize, layers: spec.model.layers });
+  };
+
+  try {
+    const choice = await selectBackend(spec.backend, { wasmDir: opts.wasmDir });
+    status.backend = choice.backend;
+    status.backendSkipped = choice.skipped;
+    status.versions = choice.versions;
+    const skipped = Object.entries(choice.skipped).map(([k, v]) => `${k}: ${v}`).join('; ');
+    hooks.onLog(`backend ${choice.backend}${skipped ? ` (skipped ${skipped})` : ''}`);
+
+    const data = createDataSource(spec, { baseDir: opts.baseDir });
+    hooks.onLog(data.description);
+    if (data.vocabulary) status.vocabulary = data.vocabulary;
+    if (data.baseline !== undefined) status.baseline = data.baseline;
+
+    model = opts.modelFactory ? opts.modelFactory(spec, data) : createModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
+    optimizer = makeOptimizer(spec.train);
+    const paramNames = Object.keys(model.params).sort();
+    const carry = spec.train.carryState && data.continuous;
+    const validation = data.validationBatches();
+    const saveEvery = opts.saveEvery ?? spec.train.validateEvery;
+    status.state = 'running';
+    publish();
+
+    const { steps } = spec.train;
+    for (let step = 1; step <= steps; step++) {
+      // Let IPC messages (stop, pause) in even when checkpoint() resolves at once.
+      await yieldToEventLoop();
+      if ((await hooks.checkpoint()) === 'stop') {
+        status.state = 'stopped';
+        status.reason = `stopped by the user after step ${status.step}`;
+        break;
+      }
+      const t0 = performance.now();
+      const batch = data.nextTrainBatch();
+      if (batch.fresh) carried = null;
+      const traceStep = step === 1 || step % spec.trace.every === 0 || step === steps;
+      const samples = traceStep ? spec.trace.samples : [];
+      const traceReq = (sample: number) => ({ sample, layers: spec.trace.layers, reachFrom: spec.trace.reachFrom, jacobian: spec.trace.jacobian });
+
+      const result = model.forwardBackward(batch, carried, samples.length ? traceReq(samples[0]) : null);
+      const snapshots: TraceSnapshot[] = [];
+      if (result.trace) snapshots.push({ ...result.trace, step, sample: samples[0] });
+      // Each further traced sample needs its own instrumented pass (same weights, same batch).
+      for (const s of samples.slice(1)) {
+        const extra = model.forwardBackward(batch, carried, traceReq(s));
+        tf.dispose(Object.values(extra.grads));
+        if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s });
+      }
+
+      const groupNorms = gradientNorms(result.grads);
+      const gradNorm = Math.sqrt(Object.values(groupNorms).reduce((a, n) => a + n * n, 0));
+      const badParams = Object.entries(groupNorms).filter(([, n]) => !Number.isFinite(n)).map(([k]) => k);
+      if (!Number.isFinite(result.loss) || badParams.length) {
+        tf.dispose(Object.values(result.grads));
+        const what = !Number.isFinite(result.loss)
+          ? `the training loss is ${result.loss}`
+          : `the gradient of ${badParams.join(', ')} is not finite`;
+        status.state = 'failed';
+        status.reason = `step ${step}: ${what}; the weights of step ${status.step} (the last good step) are kept. Try a lower learning rate or clipping.`;
+        // Record the bad step too: the curve should show where it went wrong.
+        const m: MetricsRecord = { step, loss: result.loss, gradNorm, gradNormClipped: gradNorm, clipped: false, learningRate: spec.train.learningRate, groupNorms, seconds: (performance.now() - t0) / 1000, time: Date.now() };
+        hooks.onMetrics(m);
+        folder?.appendMetrics([m]);
+        if (snapshots.length) {
+          hooks.onSnapshot(snapshots);
+          for (const s of snapshots) folder?.writeSnapshot(s);
+        }
+        break;
+      }
+
+      const scale = clipScale(gradNorm, spec.train.clipNorm);
+      // The pre-step weights, in case the update itself overflows (finite gradients, huge lr).
+      const before = paramNames.map((n) => tf.clone(model!.params[n]));
+      const named: Record<string, tf.Tensor> = {};
+      for (const n of paramNames) named[model.params[n].name] = scale === 1 ? result.grads[n] : tf.mul(result.grads[n], scale);
+      optimizer.applyGradients(named);
+      tf.dispose(Object.values(named));
+      tf.dispose(Object.values(result.grads));
+      if (!paramsFinite(model.params)) {
+        paramNames.forEach((n, i) => model!.params[n].assign(before[i]));
+        tf.dispose(before);
+        status.state = 'failed';
+        status.reason = `step ${step}: the update made some weights non-finite (learning rate ${spec.train.learningRate} too high?); the weights of step ${status.step} are kept`;
+        break;
+      }
+      tf.dispose(before);
+
+      carried = carry ? result.finalState : null;
+      const m: MetricsRecord = {
+        step,
+        loss: result.loss,
+        gradNorm,
+        gradNormClipped: gradNorm * scale,
+        clipped: scale < 1,
+        learningRate: spec.train.learningRate,
+        groupNorms,
+        seconds: 0,
+        time: 0,
+      };
+      if (validation.length && (step % spec.train.validateEvery === 0 || step === steps)) {
+        m.valLoss = meanValidation(model, validation, carry);
+      }
+      m.seconds = (performance.now() - t0) / 1000;
+      m.time = Date.now();
+      status.step = step;
+      hooks.onMetrics(m);
+      folder?.appendMetrics([m]);
+      if (snapshots.length) {
+        hooks.onSnapshot(snapshots);
+        for (const s of snapshots) folder?.writeSnapshot(s);
+      }
+      if (step % saveEvery === 0 && step !== steps) {
+        saveWeights();
+        folder?.writeStatus({ ...status, updatedAt: Date.now() });
+      }
+    }
+    if (status.state === 'running') status.state = 'completed';
+  } catch (e) {
+    status.state = 'failed';
+    status.reason = status.step > 0 ? `step ${status.step + 1}: ${(e as Error).message ?? e}` : String((e as Error).message ?? e);
+    hooks.onLog(`run failed: ${status.reason}`);
+  }
+  try {
+    if (model) saveWeights();
+  } catch (e) {
+    hooks.onLog(`could not save the weights: ${(e as Error).message}`);
+  }
+  publish();
+  optimizer?.dispose();
+  model?.dispose();
+  return { ...status };
+}

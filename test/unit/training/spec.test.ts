@@ -1,0 +1,85 @@
+// Spec defaults, validation messages and the JSON Schema file.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { defaultSpec, resolveSpec, runSpecJsonSchema, SpecError } from '../../../src/core/spec';
+
+function issues(input: unknown): string[] {
+  try {
+    resolveSpec(input);
+  } catch (e) {
+    assert.ok(e instanceof SpecError);
+    return e.issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  assert.fail('expected a SpecError');
+}
+
+test('the default spec is complete, valid and needs no user data', () => {
+  const d = defaultSpec();
+  assert.deepEqual(resolveSpec(d), d);
+  assert.equal(d.data.kind, 'adding');
+  assert.equal(d.train.seqLength, 50);
+  assert.deepEqual(resolveSpec({}), d);
+});
+
+test('missing fields take defaults; task length sets the sequence length', () => {
+  const s = resolveSpec({ data: { kind: 'copy', length: 30 }, model: { cell: 'gru' }, train: { seqLength: 7 } });
+  assert.equal(s.model.cell, 'gru');
+  assert.equal(s.model.hiddenSize, defaultSpec().model.hiddenSize);
+  assert.equal(s.train.seqLength, 50);
+  assert.equal(resolveSpec({ train: { clipNorm: null } }).train.clipNorm, null);
+});
+
+test('every bad field is named with the problem', () => {
+  const msgs = issues({
+    data: { kind: 'adding', length: 1 },
+    model: { cell: 'transformer', hiddenSize: 0, layers: 4, forgetBias: 'big' },
+    train: { learningRate: -1, batchSize: 2.5, clipNorm: 0, validationFraction: 1, optimiser: 'adam' },
+    trace: { samples: [0, 9], every: 0 },
+    backend: 'gpu',
+    seed: -3,
+  });
+  const expect = [
+    'data.length: must be at least 2, got 1',
+    "model.cell: must be one of 'lstm', 'gru', 'rnn', 'lstm-no-output-gate', 'lstm-no-input-gate', 'lstm-forget-only', got \"transformer\"",
+    'model.hiddenSize: must be at least 1, got 0',
+    'model.layers: must be at most 3, got 4',
+    'model.forgetBias: must be a finite number, got "big"',
+    'train.learningRate: must be greater than 0, got -1',
+    'train.batchSize: must be a whole number, got 2.5',
+    'train.clipNorm: must be greater than 0, got 0',
+    'train.validationFraction: must be less than 1, got 1',
+    'train.optimiser: unknown field',
+    'trace.every: must be at least 1, got 0',
+    "backend: must be one of 'auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', got \"gpu\"",
+    'seed: must be at least 0, got -3',
+  ];
+  for (const e of expect) assert.ok(msgs.some((m) => m.startsWith(e)), `missing "${e}" in:\n${msgs.join('\n')}`);
+});
+
+test('cross-field checks: trace samples within the batch, recallFrom within the sequence, text needs a path', () => {
+  assert.ok(issues({ train: { batchSize: 4 }, trace: { samples: [4] } }).some((m) => m.startsWith('trace.samples[0]: must be less than train.batchSize (4), got 4')));
+  assert.ok(issues({ data: { kind: 'delayed-recall', length: 10, recallFrom: 10 } }).some((m) => m.startsWith('data.recallFrom: must be a step before the end')));
+  assert.ok(issues({ data: { kind: 'text' } }).includes('data.path: is required'));
+  assert.ok(issues({ data: { length: 5 } }).some((m) => m.startsWith('data.kind: is required')));
+  assert.ok(issues({ model: { layers: 2 }, trace: { layers: [2] } }).some((m) => m.startsWith('trace.layers[0]: must be less than model.layers (2)')));
+  assert.ok(issues('lstm').some((m) => m.startsWith('(spec): must be an object')));
+});
+
+test('the SpecError message lists every issue', () => {
+  try {
+    resolveSpec({ seed: 'x', backend: 1 });
+    assert.fail('no error');
+  } catch (e) {
+    assert.match((e as Error).message, /2 problems[\s\S]*backend: must be one of[\s\S]*seed: must be a finite number/);
+  }
+});
+
+test('schemas/rnn-spec.schema.json is the schema the code builds (run `npm run schema` after changing the spec)', () => {
+  const file = path.join(__dirname, '..', '..', '..', 'schemas', 'rnn-spec.schema.json');
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), JSON.parse(JSON.stringify(runSpecJsonSchema)));
+  const model = (runSpecJsonSchema.properties as Record<string, { properties: Record<string, { enum?: string[] }> }>).model;
+  assert.ok(model.properties.cell.enum!.includes('lstm-forget-only'));
+});
