@@ -109,3 +109,55 @@ export function maxRelError(analytic: ArrayLike<number>, numeric: ArrayLike<numb
 export function central(f: (delta: number) => number, eps: number): number {
   return (8 * (f(eps) - f(-eps)) - (f(2 * eps) - f(-2 * eps))) / (12 * eps);
 }
+
+/** Eigenvalues of a symmetric n×n matrix (row-major) by cyclic Jacobi rotations, descending. */
+export function symmetricEigenvalues(matrix: ArrayLike<number>, n: number): number[] {
+  const a = Float64Array.from(matrix);
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q];
+        if (apq === 0) continue;
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) { // rotate columns p, q
+          const akp = a[k * n + p], akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) { // rotate rows p, q
+          const apk = a[p * n + k], aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return Array.from({ length: n }, (_, k) => a[k * n + k]).sort((x, y) => y - x);
+}
+
+/** C = A·B for n×n row-major matrices. */
+export function matMul(A: ArrayLike<number>, B: ArrayLike<number>, n: number): Float64Array {
+  const C = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) {
+    const aik = A[i * n + k];
+    for (let j = 0; j < n; j++) C[i * n + j] += aik * B[k * n + j];
+  }
+  return C;
+}
+
+/** Largest singular value of an n×n matrix: √ of the largest eigenvalue of AᵀA (Jacobi). */
+export function largestSingularValue(A: ArrayLike<number>, n: number): number {
+  const AtA = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += A[k * n + i] * A[k * n + j];
+    AtA[i * n + j] = s;
+  }
+  return Math.sqrt(Math.max(0, symmetricEigenvalues(AtA, n)[0]));
+}
