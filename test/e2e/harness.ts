@@ -232,6 +232,37 @@ export class Workbench {
     await row.click();
   }
 
+  /**
+   * Accepts the default of every quick pick / input box that opens (Enter), one step at a time,
+   * until `done` holds (e.g. the panel has appeared). Returns what each step showed.
+   */
+  async acceptQuickPicksUntil(done: () => Promise<boolean>, what: string, timeoutMs = 60_000, maxSteps = 12): Promise<string[]> {
+    const widget = this.page.locator('.quick-input-widget');
+    const seen: string[] = [];
+    const signature = async (): Promise<string | null> => {
+      if (!(await widget.isVisible())) return null;
+      return widget.evaluate((w) => {
+        const title = w.querySelector('.quick-input-title')?.textContent ?? '';
+        const input = w.querySelector('input') as unknown as { placeholder?: string; value?: string } | null;
+        const rows = [...w.querySelectorAll('.quick-input-list .monaco-list-row')].slice(0, 3).map((r) => r.getAttribute('aria-label'));
+        return JSON.stringify([title, input?.placeholder ?? '', input?.value ?? '', rows]);
+      });
+    };
+    await waitFor(async () => {
+      if (await done()) return true;
+      const before = await signature();
+      if (before === null) return false;
+      if (seen.length >= maxSteps) throw new Error(`still asking after ${maxSteps} steps: ${seen.join(' → ')}`);
+      seen.push(before);
+      await this.page.keyboard.press('Enter');
+      await waitFor(async () => (await signature()) !== before, `quick pick step ${seen.length} to move on after Enter (${before})`, 15_000);
+      return false;
+    }, `${what} after accepting the defaults`, timeoutMs, 300).catch((e: Error) => {
+      throw new Error(`${e.message}; quick pick steps accepted: ${seen.join(' → ') || 'none'}`);
+    });
+    return seen;
+  }
+
   /** Labels of the rows the quick pick / palette currently shows (empty when it is closed). */
   async quickPickLabels(): Promise<string[]> {
     if (!(await this.page.locator('.quick-input-widget').isVisible())) return [];
