@@ -27,8 +27,10 @@ if (!args.includes('--no-build')) run(process.execPath, [join(root, 'esbuild.mjs
 // No repository field on purpose (private project); --allow-missing-repository keeps vsce from
 // prompting, which would hang a non-interactive run.
 if (args.includes('--ls')) run(process.execPath, [vsce, 'ls', '--no-dependencies']);
-run(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out,
-  ...(target ? ['--target', target] : [])]);
+// The universal package needs nothing from node_modules (all bundled). A platform package
+// (--target) exists to carry the native tfjs-node addon, which is loaded from node_modules: it is
+// packaged WITH dependencies, and .vscodeignore must allow-list the addon (README "Packaging").
+run(process.execPath, [vsce, 'package', ...(target ? ['--target', target] : ['--no-dependencies']), '--allow-missing-repository', '--out', out]);
 
 const bytes = statSync(out).size;
 console.log(`packaged ${out} (${(bytes / 1024 / 1024).toFixed(2)} MiB, ${bytes} bytes)`);
