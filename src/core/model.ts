@@ -8,6 +8,8 @@ import { GATE_ORDER, hasCellState, type Activation, type CellKind, type ModelSpe
 import type { LayerTrace, TraceSnapshot } from '../protocol/trace';
 import type { Batch, ModelIO, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
 import { Rng, glorotUniform, hashSeed, recurrentInit } from './init';
+import { jacobianSpectra } from './jacobian';
+import { gateSaturation } from './saturation';
 
 /** Extra construction options that are not part of the ModelSpec. */
 export interface CreateModelOptions {
@@ -553,6 +555,22 @@ class Engine implements InstrumentedModel {
           lt.dcNorm = rowNorms(dcRows[k], T, H);
           lt.reachC = rowNorms(reachC, T, H);
         }
+        if (trace.jacobian) {
+          const s = trace.sample;
+          const spectra = jacobianSpectra({
+            cell: this.spec.cell,
+            spec: this.spec,
+            Wh: this.params[`layer${l}.Wh`].dataSync() as Float32Array,
+            H,
+            values,
+            initialH: initial?.h?.[l]?.subarray(s * H, (s + 1) * H),
+            initialC: initial?.c?.[l]?.subarray(s * H, (s + 1) * H),
+            reachFrom: tau,
+          });
+          lt.jacobianSigma = spectra.sigma;
+          lt.jacobianLagSigma = spectra.lagSigma;
+          lt.jacobianLags = spectra.lags;
+        }
         return lt;
       });
       this.lastReach = reach;
@@ -586,20 +604,6 @@ function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
     out[t] = Math.sqrt(s);
   }
   return out;
-}
-
-/** Per unit, the fraction of timesteps with the gate < 0.1 and > 0.9. `values` [T, H]. */
-function gateSaturation(values: Float32Array, T: number, H: number): { low: Float32Array; high: Float32Array } {
-  const low = new Float32Array(H);
-  const high = new Float32Array(H);
-  for (let t = 0; t < T; t++) {
-    for (let j = 0; j < H; j++) {
-      const v = values[t * H + j];
-      if (v < 0.1) low[j] += 1 / T;
-      else if (v > 0.9) high[j] += 1 / T;
-    }
-  }
-  return { low, high };
 }
 
 function readState(o: PassOut): RecurrentState {
