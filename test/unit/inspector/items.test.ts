@@ -1,0 +1,110 @@
+// Sidebar tree items built from run statuses, diagnostics and unit rankings: stable ids and
+// labels, words and numbers a user reads, and the context values the menus match.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Diagnostic } from '../../../src/protocol/diagnostics';
+import type { MetricsRecord, RunStatus } from '../../../src/protocol/trace';
+import { diagnosticItem, runItem, sortRuns, unitItems } from '../../../src/extension/sidebar/items';
+import { fakeTrace } from './fixtures';
+
+function status(over: Partial<RunStatus> = {}): RunStatus {
+  return {
+    id: 'r1',
+    name: 'lstm on sample.txt',
+    state: 'running',
+    step: 120,
+    backend: 'wasm',
+    startedAt: 1000,
+    updatedAt: 2000,
+    spec: {
+      data: { kind: 'text', path: 'sample.txt' },
+      model: { cell: 'lstm', hiddenSize: 32, layers: 1, embeddingSize: 0, forgetBias: 1, chronoInit: false, cellActivation: 'tanh', candidateActivation: 'tanh', rnnActivation: 'tanh' },
+      train: { optimizer: 'adam', learningRate: 0.01, batchSize: 8, seqLength: 50, steps: 500, clipNorm: 1, carryState: true, validationFraction: 0.1, validateEvery: 50 },
+      trace: { samples: [0], every: 20, reachFrom: -1, jacobian: false },
+      backend: 'auto',
+      seed: 1,
+    },
+    ...over,
+  };
+}
+const metric: MetricsRecord = { step: 120, loss: 1.234567, gradNorm: 0.5, gradNormClipped: 0.5, clipped: false, learningRate: 0.01, groupNorms: {}, seconds: 0.1, time: 0 };
+
+test('a live text run: state, step, loss and backend in the row; stop and inspect actions offered', () => {
+  const it = runItem(status(), metric);
+  assert.equal(it.id, 'run:r1');
+  assert.equal(it.label, 'lstm on sample.txt');
+  assert.equal(it.description, 'running · step 120/500 · loss 1.2346 · wasm');
+  assert.deepEqual(it.contextValue?.split(' '), ['run', 'live', 'text']);
+  assert.equal(it.icon?.id, 'sync~spin');
+  assert.deepEqual(it.command?.arguments, ['r1']);
+  assert.equal(it.command?.command, 'rnnDebugger.runs.showPanel');
+  assert.match(it.tooltip ?? '', /lstm · 1 layer × 32 units · adam lr 0\.01 · clip 1/);
+});
+
+test('ended runs: no stop action; failed shows the reason; synthetic tasks cannot be inspected', () => {
+  const failed = runItem(status({ state: 'failed', reason: 'loss became NaN at step 7' }));
+  assert.equal(failed.icon?.id, 'error');
+  assert.doesNotMatch(failed.contextValue ?? '', /\blive\b/);
+  assert.match(failed.tooltip ?? '', /reason: loss became NaN at step 7/);
+  const adding = runItem(status({ state: 'completed', spec: { ...status().spec, data: { kind: 'adding', length: 100 } } }));
+  assert.deepEqual(adding.contextValue?.split(' '), ['run', 'ended']);
+  assert.match(adding.tooltip ?? '', /data: adding T = 100/);
+  assert.equal(adding.description, 'completed · step 120/500 · wasm', 'no loss shown when no metrics are known');
+});
+
+test('runs are listed newest first', () => {
+  const a = status({ id: 'a', startedAt: 1 });
+  const b = status({ id: 'b', startedAt: 3 });
+  const c = status({ id: 'c', startedAt: 2 });
+  assert.deepEqual(sortRuns([a, b, c]).map((s) => s.id), ['b', 'c', 'a']);
+});
+
+test('a diagnostic: headline, sentence with numbers, severity icon, reveal of its chart', () => {
+  const d: Diagnostic = {
+    id: 'vanishing:0',
+    severity: 'warning',
+    title: 'Vanishing gradient beyond lag 12',
+    detail: '‖∂ℓ_τ/∂c_t‖ falls below 0.001 of its peak at lag 12 (τ = 49).',
+    chart: 'reach',
+    layer: 0,
+    evidence: { lag: 12, tau: 49, peak: 0.0123456 },
+  };
+  const it = diagnosticItem('r1', d);
+  assert.equal(it.id, 'diag:r1:vanishing:0');
+  assert.equal(it.label, 'Vanishing gradient beyond lag 12');
+  assert.equal(it.description, d.detail);
+  assert.equal(it.icon?.id, 'warning');
+  assert.match(it.tooltip ?? '', /evidence: lag = 12, tau = 49, peak = 0\.01235/);
+  assert.equal(it.command?.command, 'rnnDebugger.diagnostics.reveal');
+  assert.deepEqual(it.command?.arguments, [{ runId: 'r1', chart: 'reach', layer: 0, unit: undefined }]);
+  assert.match(it.contextValue ?? '', /\bchart\b/);
+  const noChart = diagnosticItem('r1', { id: 'failed', severity: 'error', title: 'Run failed', detail: 'x', evidence: {} });
+  assert.equal(noChart.command, undefined);
+});
+
+test('Units view by variance: all units of the layer, best first, selected unit marked', () => {
+  const snap = fakeTrace('some text to rank units over', 6);
+  const { items, message } = unitItems({ mode: 'variance', runId: 'r1', layer: 0, quantity: 'c', snapshot: snap, relevance: undefined, selectedUnit: 2 });
+  assert.equal(items.length, 6);
+  assert.deepEqual(new Set(items.map((i) => i.label)), new Set([0, 1, 2, 3, 4, 5].map((u) => `unit ${u}`)));
+  const vars = items.map((i) => Number(/var (\S+)/.exec(i.description ?? '')![1]));
+  for (let k = 1; k < vars.length; k++) assert.ok(vars[k] <= vars[k - 1]);
+  assert.equal(items.find((i) => i.label === 'unit 2')?.icon?.id, 'circle-filled');
+  assert.deepEqual(items[0].command?.arguments?.[0], { runId: 'r1', layer: 0, unit: Number(items[0].label.slice(5)) });
+  assert.match(message, /variance of c over time · layer 0 · snapshot at step 40/);
+  const norms = unitItems({ mode: 'variance', runId: 'r1', layer: 0, quantity: 'dcNorm', snapshot: snap, relevance: undefined, selectedUnit: 0 });
+  assert.match(norms.message, /variance of c/, 'norms are not per unit: ranks c');
+});
+
+test('Units view by relevance shows the last Find Units result of this run only', () => {
+  const relevance = {
+    runId: 'r1', layer: 0, quantity: 'c', threshold: 0.3, steps: [10, 20] as [number, number],
+    scores: [{ unit: 4, polarity: -1 as const, score: 1, insideOn: 1, outsideOn: 0, insideMean: 0.95, outsideMean: -0.05 }],
+  };
+  const { items, message } = unitItems({ mode: 'relevance', runId: 'r1', layer: 0, quantity: 'c', snapshot: undefined, relevance, selectedUnit: 4 });
+  assert.equal(items[0].label, 'unit 4');
+  assert.equal(items[0].description, 'on (negative) 100% inside · 0% around');
+  assert.match(message, /t = 10 … 19: \|c\| ≥ 0\.3/);
+  assert.equal(unitItems({ mode: 'relevance', runId: 'other', layer: 0, quantity: 'c', snapshot: undefined, relevance, selectedUnit: 0 }).items.length, 0);
+  assert.match(unitItems({ mode: 'saturation', runId: 'r1', layer: 0, quantity: 'c', snapshot: undefined, relevance, selectedUnit: 0 }).message, /No trace snapshot/);
+});
