@@ -17,7 +17,9 @@ test('"RNN Debugger: Train RNN" is in the palette and activates the extension', 
       const text = w.extensionHostLog();
       return /activat/i.test(text) && text.includes(EXTENSION_ID) ? text : undefined;
     }, `the extension host to log the activation of ${EXTENSION_ID}`, 30_000);
-    const failed = log.split('\n').filter((l) => l.includes(EXTENSION_ID) && /fail|error/i.test(l));
+    // "Activating extension X failed due to an error:" is followed by the error and its stack.
+    const lines = log.split('\n');
+    const failed = lines.flatMap((l, k) => (l.includes(EXTENSION_ID) && /fail|error/i.test(l) ? lines.slice(k, k + 4) : []));
     assert.deepEqual(failed, [], `activation of ${EXTENSION_ID} failed:\n${failed.join('\n')}`);
     // A command whose handler never registered (activate threw) is reported as "not found".
     const toasts = await w.notifications();
