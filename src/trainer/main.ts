@@ -1,2 +1,133 @@
-// Trainer child-process entry. (Skeleton; filled by the host work.)
-process.exit(0);
+// Trainer child-process entry (dist/trainer.js): one run per process. Receives `start` from the
+// host, runs the core training loop, streams status/metrics/snapshots back with backpressure,
+// obeys pause/resume/stop between steps and answers traceText requests.
+
+import { runTraining } from '../core/train';
+import { resolveSpec } from '../core/spec';
+import { assertNever, isToTrainerMessage, type FromTrainerMessage, type StartMessage, type ToTrainerMessage } from '../protocol/trainer';
+import type { RunStatus } from '../protocol/trace';
+import { TrainerStream, type Send } from './stream';
+import { evaluateText } from './textEval';
+
+if (!process.send) {
+  console.error('dist/trainer.js is started by the RNN Debugger extension over IPC; use dist/cli.js to train from a shell.');
+  process.exit(2);
+}
+
+/** Sends a message; resolves once the channel has written it, so drain() really drains. */
+const send: Send = (msg: FromTrainerMessage) =>
+  new Promise<void>((resolve) => {
+    if (!process.connected || !process.send) return resolve();
+    try {
+      process.send(msg, undefined, undefined, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+
+let started = false;
+let stopRequested = false;
+let paused = false;
+let lastStatus: RunStatus | null = null;
+let startMsg: StartMessage | null = null;
+let wake: (() => void) | null = null;
+let stream: TrainerStream | null = null;
+
+async function fatal(err: unknown): Promise<never> {
+  const e = err instanceof Error ? err : new Error(String(err));
+  await send({ type: 'fatal', message: e.message, stack: e.stack });
+  process.exit(1);
+}
+
+process.on('uncaughtException', (err) => void fatal(err));
+process.on('unhandledRejection', (err) => void fatal(err));
+// The host went away (window closed, extension host crashed): nobody is listening any more.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (raw: unknown) => {
+  if (!isToTrainerMessage(raw)) {
+    void send({ type: 'log', line: `trainer: ignored an unknown message ${JSON.stringify(raw).slice(0, 200)}` });
+    return;
+  }
+  handle(raw);
+});
+
+function handle(msg: ToTrainerMessage): void {
+  switch (msg.type) {
+    case 'start':
+      if (started) return void send({ type: 'log', line: 'trainer: a second start was ignored (one run per process)' });
+      started = true;
+      startMsg = msg;
+      void train(msg);
+      return;
+    case 'pause':
+      if (!paused && !stopRequested) {
+        paused = true;
+        if (lastStatus?.state === 'running') stream?.status({ ...lastStatus, state: 'paused', updatedAt: Date.now() });
+      }
+      return;
+    case 'resume':
+      if (paused) {
+        paused = false;
+        if (lastStatus) stream?.status({ ...lastStatus, state: 'running', updatedAt: Date.now() });
+        wake?.();
+      }
+      return;
+    case 'stop':
+      stopRequested = true;
+      wake?.();
+      // Not started yet: nothing to finish.
+      if (!started) process.exit(0);
+      return;
+    case 'traceText': {
+      const { requestId, text } = msg;
+      if (!startMsg || !lastStatus) {
+        void send({ type: 'traceTextResult', requestId, ok: false, error: 'the run has not started yet' });
+        return;
+      }
+      try {
+        const trace = evaluateText(startMsg, lastStatus, text);
+        void send({ type: 'traceTextResult', requestId, ok: true, trace });
+      } catch (e) {
+        void send({ type: 'traceTextResult', requestId, ok: false, error: (e as Error).message });
+      }
+      return;
+    }
+    default:
+      assertNever(msg);
+  }
+}
+
+async function train(msg: StartMessage): Promise<void> {
+  const out = new TrainerStream(msg.limits, send);
+  stream = out;
+  // The host validated the spec already; validating again here turns a hand-edited or stale
+  // spec into a clear failure instead of a crash deep inside the model code.
+  const spec = resolveSpec(msg.spec, { baseDir: msg.baseDir });
+  const final = await runTraining(spec, {
+    runDir: msg.runDir,
+    baseDir: msg.baseDir,
+    wasmDir: msg.wasmDir,
+    runId: msg.runId,
+    hooks: {
+      onStatus: (s) => {
+        lastStatus = s;
+        // A pause requested during set-up shows once the run is running.
+        out.status(paused && s.state === 'running' ? { ...s, state: 'paused' } : s);
+      },
+      onMetrics: (m) => out.metrics(m),
+      onSnapshot: (s) => out.snapshot(s),
+      onLog: (line) => out.log(line),
+      checkpoint: async () => {
+        while (paused && !stopRequested) await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        return stopRequested ? 'stop' : 'continue';
+      },
+    },
+  });
+  // runTraining already published `final` through onStatus.
+  lastStatus = final;
+  await out.drain();
+  out.dispose();
+  process.exit(0);
+}

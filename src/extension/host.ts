@@ -1,0 +1,35 @@
+// The extension's shared services, created once in activate() and handed to every register…()
+// function (commands, panel, status bar, inspector, sidebar): the RunStore, the run manager,
+// the panel host and the "RNN Debugger" Output channel.
+
+import * as vscode from 'vscode';
+import { readRun } from '../core/runFolder';
+import { PanelHost } from './panel';
+import { RunManager } from './runManager';
+import { RunStore } from './runStore';
+import { readSettings } from './settings';
+
+export interface Host {
+  /** Every run this window knows: live ones and reopened run folders. Events + getters. */
+  readonly store: RunStore;
+  /** Start / pause / resume / stop training runs. */
+  readonly runs: RunManager;
+  /** The "RNN Debugger" webview panel: show(runIds), reveal(selection, chart). */
+  readonly panel: PanelHost;
+  /** The "RNN Debugger" Output channel (trainer logs, crash reports, panel errors). */
+  readonly output: vscode.OutputChannel;
+}
+
+export function createHost(context: vscode.ExtensionContext): Host {
+  const s = readSettings();
+  const output = vscode.window.createOutputChannel('RNN Debugger');
+  const store = new RunStore(
+    { maxMetrics: 100_000, maxSnapshots: Math.max(1, s.maxSnapshots), snapshotBytes: Math.max(1, s.snapshotMegabytes) * 1024 * 1024 },
+    (dir) => readRun(dir),
+  );
+  const panel = new PanelHost(context, store, output);
+  const runs = new RunManager(context, store, output, (ids) => panel.show(ids, true));
+  // Disposed in reverse: runs (kills trainers) before the panel and the store.
+  context.subscriptions.push(output, { dispose: () => store.dispose() }, panel, runs);
+  return { store, runs, panel, output };
+}

@@ -1,0 +1,49 @@
+// Where run folders live and what is in them (without loading traces): the runs root from the
+// setting, the list of runs for Open Run / Compare Runs, fresh run ids. No vscode import.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { RunSpec } from '../protocol/spec';
+import type { RunStatus } from '../protocol/trace';
+
+/**
+ * The folder run folders are written to: the setting if absolute, else relative to the first
+ * workspace folder; with no workspace, the extension's global storage.
+ */
+export function runsRoot(setting: string, workspaceFolder: string | undefined, globalStorage: string): string {
+  const s = setting.trim() || '.rnn-debugger/runs';
+  if (isAbsolute(s)) return s;
+  return workspaceFolder ? join(workspaceFolder, s) : join(globalStorage, 'runs');
+}
+
+export interface RunFolderInfo {
+  dir: string;
+  status: RunStatus;
+}
+
+/** Run folders directly under `root` (those with a readable status.json), newest first. */
+export function listRunFolders(root: string): RunFolderInfo[] {
+  if (!existsSync(root)) return [];
+  const out: RunFolderInfo[] = [];
+  for (const name of readdirSync(root)) {
+    const dir = join(root, name);
+    const file = join(dir, 'status.json');
+    if (!existsSync(file)) continue;
+    try {
+      out.push({ dir, status: JSON.parse(readFileSync(file, 'utf8')) as RunStatus });
+    } catch {
+      // Half-written or foreign file: not a run we can show.
+    }
+  }
+  return out.sort((a, b) => (b.status.startedAt ?? 0) - (a.status.startedAt ?? 0));
+}
+
+/** A run id that sorts by time and says what ran: `20261128-183012-lstm-adding50-k3f9`. */
+export function newRunId(spec: RunSpec, now = new Date(), random: () => number = Math.random): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  const d = spec.data;
+  const what = d.kind === 'text' || d.kind === 'csv' ? d.kind : `${d.kind}${d.length}`;
+  const tag = Math.floor(random() * 36 ** 4).toString(36).padStart(4, '0');
+  return `${stamp}-${spec.model.cell}-${what}-${tag}`;
+}

@@ -1,0 +1,232 @@
+// Starts and controls training runs: one trainer child process per run, its messages fed into
+// the RunStore, its log into the "RNN Debugger" Output channel, a crash turned into a failed run
+// that keeps what it had, context keys for menus, and a cancellable set-up notification.
+
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunSpec } from '../protocol/spec';
+import type { RunStatus } from '../protocol/trace';
+import { describeSpec } from '../core/spec';
+import { DisposableStore } from './events';
+import { newRunId, runsRoot } from './runFolders';
+import { isActiveState, type RunStore } from './runStore';
+import { readSettings } from './settings';
+import { finalStatusAfterExit, TrainerClient, writeStatusFile, type TrainerExit } from './trainerClient';
+
+/** Context keys (when/enablement clauses in package.json). */
+export const ContextKey = {
+  /** At least one run's trainer is alive. */
+  Training: 'rnnDebugger.training',
+  /** At least one live run is running (can be paused). */
+  Running: 'rnnDebugger.running',
+  /** At least one live run is paused (can be resumed). */
+  Paused: 'rnnDebugger.paused',
+  /** The store knows at least one run (Compare, Export). */
+  HasRuns: 'rnnDebugger.hasRuns',
+} as const;
+
+export interface StartOptions {
+  /** Folder that relative data paths resolve against. */
+  baseDir?: string;
+  /** Show the panel on the new run (default true). */
+  showPanel?: boolean;
+}
+
+interface LiveRun {
+  client: TrainerClient;
+  runDir: string | null;
+  disposables: DisposableStore;
+}
+
+export class RunManager implements vscode.Disposable {
+  private readonly live = new Map<string, LiveRun>();
+  private readonly disposables = new DisposableStore();
+  /** Fired when a run's trainer has exited and its final status is in the store. */
+  private readonly _onDidEndRun = new vscode.EventEmitter<RunStatus>();
+  readonly onDidEndRun = this._onDidEndRun.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly store: RunStore,
+    readonly output: vscode.OutputChannel,
+    private readonly showPanel: (runIds: string[]) => void,
+  ) {
+    this.disposables.add(store.onDidChangeRun(() => this.updateContextKeys()));
+    this.updateContextKeys();
+  }
+
+  /** The folder new runs are written to. */
+  runsRoot(): string {
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    return runsRoot(readSettings().runsFolder, ws, this.context.globalStorageUri.fsPath);
+  }
+
+  liveRunIds(): string[] {
+    return [...this.live.keys()];
+  }
+
+  /** Starts a run of a resolved spec; resolves with its id once the trainer is forked. */
+  start(spec: RunSpec, opts: StartOptions = {}): string {
+    if (!vscode.workspace.isTrusted) throw new Error('Training is disabled in an untrusted workspace (saved runs can still be opened).');
+    const settings = readSettings();
+    const effective: RunSpec = spec.backend === 'auto' && settings.backend !== 'auto' ? { ...spec, backend: settings.backend } : spec;
+    const runId = newRunId(effective);
+    const runDir = join(this.runsRoot(), runId);
+    const name = effective.name ?? describeSpec(effective);
+    const now = Date.now();
+    const initial: RunStatus = { id: runId, name, state: 'starting', step: 0, startedAt: now, updatedAt: now, spec: effective };
+
+    const trainerPath = this.context.asAbsolutePath('dist/trainer.js');
+    const client = new TrainerClient({
+      trainerPath,
+      execArgv: settings.debugPort > 0 ? [`--inspect=${settings.debugPort + this.live.size}`] : [],
+    });
+    const disposables = new DisposableStore();
+    const run: LiveRun = { client, runDir, disposables };
+    this.live.set(runId, run);
+    this.store.addRun(initial, runDir);
+    this.store.setTraceTextProvider(runId, (text) => client.traceText(text));
+    this.output.appendLine(`[${name}] starting run ${runId} → ${runDir}${client.pid ? ` (trainer pid ${client.pid})` : ''}`);
+
+    disposables.add(client.onLog((line) => this.output.appendLine(`[${name}] ${line}`)));
+    disposables.add(
+      client.onMessage((m) => {
+        switch (m.type) {
+          case 'status':
+            this.store.updateStatus(m.status);
+            break;
+          case 'metrics': {
+            this.store.appendMetrics(runId, m.records);
+            // The trainer reports state changes only; the step count rides on the metrics.
+            const s = this.store.status(runId);
+            const last = m.records[m.records.length - 1];
+            if (s && last && last.step > s.step) this.store.updateStatus({ ...s, step: last.step, updatedAt: last.time });
+            break;
+          }
+          case 'snapshot':
+            for (const snap of m.snapshots) this.store.addSnapshot(runId, snap);
+            break;
+          default:
+            break;
+        }
+      }),
+    );
+    disposables.add(client.onExit((exit) => this.onExit(runId, exit)));
+
+    client.start({
+      runId,
+      spec: effective,
+      runDir,
+      baseDir: opts.baseDir,
+      wasmDir: this.context.asAbsolutePath('dist'),
+      limits: { metricsIntervalMs: settings.metricsIntervalMs, snapshotIntervalMs: settings.snapshotIntervalMs },
+    });
+    this.setupProgress(runId, name);
+    if (opts.showPanel !== false) this.showPanel([runId]);
+    return runId;
+  }
+
+  /** A notification while the trainer sets up (loading tfjs, reading data); Cancel stops the run. */
+  private setupProgress(runId: string, name: string): void {
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `RNN Debugger: starting ${name}`, cancellable: true },
+      (progress, token) =>
+        new Promise<void>((resolve) => {
+          const ds = new DisposableStore();
+          const done = () => {
+            ds.dispose();
+            resolve();
+          };
+          progress.report({ message: 'loading TensorFlow.js and the data…' });
+          ds.add(token.onCancellationRequested(() => {
+            void this.stop(runId);
+            done();
+          }));
+          ds.add(this.store.onDidChangeRun((e) => {
+            if (e.runId !== runId) return;
+            if (e.status.backend) progress.report({ message: `backend ${e.status.backend}` });
+            if (e.status.state !== 'starting') done();
+          }));
+          if (!this.store.isLive(runId)) done();
+        }),
+    );
+  }
+
+  private onExit(runId: string, exit: TrainerExit): void {
+    const run = this.live.get(runId);
+    if (!run) return;
+    this.live.delete(runId);
+    this.store.setTraceTextProvider(runId, undefined);
+    const current = this.store.status(runId);
+    const final = finalStatusAfterExit(exit, current ?? ({ id: runId } as RunStatus));
+    // The store may hold a later step than the trainer's last status message.
+    const merged: RunStatus = current ? { ...final, step: Math.max(final.step, current.step) } : final;
+    if (exit.crash) {
+      this.output.appendLine(`[${merged.name}] run ${runId} FAILED: ${exit.crash}`);
+      this.output.appendLine(`[${merged.name}] last lines of the trainer's log:`);
+      for (const line of run.client.logTail.slice(-40)) this.output.appendLine(`    ${line}`);
+      // The trainer could not write its final status: write it for it, so a reopened run says why it ended.
+      if (run.runDir && existsSync(run.runDir)) {
+        try {
+          writeStatusFile(run.runDir, merged);
+        } catch (e) {
+          this.output.appendLine(`[${merged.name}] could not update ${run.runDir}/status.json: ${(e as Error).message}`);
+        }
+      }
+      void vscode.window.showErrorMessage(`RNN Debugger: run "${merged.name}" failed: ${exit.crash}. What it recorded is kept.`, 'Show Log').then((pick) => {
+        if (pick) this.output.show(true);
+      });
+    } else if (merged.state === 'failed') {
+      void vscode.window.showWarningMessage(`RNN Debugger: run "${merged.name}" failed: ${merged.reason ?? 'unknown reason'}`, 'Show Log').then((pick) => {
+        if (pick) this.output.show(true);
+      });
+    }
+    if (merged.state === 'stopped' && exit.killedAfterTimeout) this.output.appendLine(`[${merged.name}] the trainer did not stop in time and was killed`);
+    this.output.appendLine(`[${merged.name}] ${merged.state}${merged.reason ? `: ${merged.reason}` : ''} at step ${merged.step}`);
+    this.store.updateStatus(merged);
+    run.disposables.dispose();
+    run.client.dispose();
+    this._onDidEndRun.fire(merged);
+  }
+
+  pause(runId: string): void {
+    this.live.get(runId)?.client.pause();
+  }
+  resume(runId: string): void {
+    this.live.get(runId)?.client.resume();
+  }
+  /** Stops a run (ask, then kill after the timeout setting); resolves once its process is gone. */
+  async stop(runId: string): Promise<void> {
+    const run = this.live.get(runId);
+    if (!run) return;
+    await run.client.stop(readSettings().stopTimeoutSeconds * 1000);
+  }
+
+  private updateContextKeys(): void {
+    const live = this.store.runs().filter((s) => isActiveState(s.state));
+    void vscode.commands.executeCommand('setContext', ContextKey.Training, live.length > 0);
+    void vscode.commands.executeCommand('setContext', ContextKey.Running, live.some((s) => s.state === 'running' || s.state === 'starting'));
+    void vscode.commands.executeCommand('setContext', ContextKey.Paused, live.some((s) => s.state === 'paused'));
+    void vscode.commands.executeCommand('setContext', ContextKey.HasRuns, this.store.runIds().length > 0);
+  }
+
+  dispose(): void {
+    // Window closing: the trainers must not outlive the extension host.
+    for (const [runId, run] of this.live) {
+      run.disposables.dispose();
+      run.client.dispose();
+      const s = this.store.status(runId);
+      if (s && run.runDir && existsSync(run.runDir)) {
+        try {
+          writeStatusFile(run.runDir, { ...s, state: 'stopped', reason: 'the VS Code window was closed or the extension reloaded', updatedAt: Date.now() });
+        } catch {
+          // Shutting down: nowhere left to report; a reopened run shows as interrupted.
+        }
+      }
+    }
+    this.live.clear();
+    this.disposables.dispose();
+    this._onDidEndRun.dispose();
+  }
+}
