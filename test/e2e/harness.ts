@@ -289,6 +289,21 @@ export class Workbench {
     }, `${what} (a webview frame containing "${selector}")`, timeoutMs);
   }
 
+  /** Opens a file of the workspace from the explorer and waits for its editor tab to be active. */
+  async openFile(name: string): Promise<void> {
+    await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
+    await waitFor(() => this.page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).count().then((n) => n > 0),
+      `the editor of ${name} to open`, 30_000);
+    await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().waitFor({ timeout: 30_000 });
+  }
+
+  /** Rows (their aria-labels) of a view of the side bar, e.g. "Runs"; empty when it shows none. */
+  async viewRows(viewTitle: string): Promise<string[]> {
+    const pane = this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: viewTitle }) }).first();
+    if (!(await pane.isVisible())) return [];
+    return pane.locator('.pane-body .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  }
+
   /** The status bar's text, item by item. */
   async statusBarTexts(): Promise<string[]> {
     return this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
