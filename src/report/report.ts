@@ -1,0 +1,77 @@
+// The standalone HTML report: one self-contained file with the panel's script and CSS inlined and
+// the run data embedded as JSON (typed arrays in base64), viewable in any browser from file://.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { encodeRunJson, escapeForScriptTag } from '../protocol/runDataCodec';
+import type { RunData } from '../protocol/webview';
+import type { TraceSnapshot } from '../protocol/trace';
+
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The report's HTML. The CSP allows exactly the inlined script and stylesheet (by hash), images
+ * from data: URLs, and nothing from the network.
+ */
+export function reportHtml(runs: RunData | RunData[], webviewJs: string, css: string): string {
+  const list = Array.isArray(runs) ? runs : [runs];
+  // "</script" or "<!--" inside the inlined bundle would end or corrupt the script element.
+  if (/<\/script|<!--/i.test(webviewJs)) throw new Error('the webview bundle contains "</script" or "<!--" and cannot be inlined');
+  const data = escapeForScriptTag(encodeRunJson({ runs: list }));
+  const csp = `default-src 'none'; img-src data:; font-src data:; style-src ${sha256(css)}; script-src ${sha256(webviewJs)};`;
+  const title = `RNN Debugger report: ${list.map((r) => r.status.name).join(' vs ')}`;
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${css}</style>`,
+    '</head><body><div id="app"></div>',
+    `<script type="application/json" id="run-data">${data}</script>`,
+    `<script>${webviewJs}</script>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes the report of one run (or two, compared) to `outFile`. `webviewJsPath` is the built
+ * panel bundle (dist/webview.js); the stylesheet is media/panel.css next to dist/.
+ */
+export function writeReport(run: RunData | RunData[], outFile: string, webviewJsPath: string): void {
+  const js = readFileSync(webviewJsPath, 'utf8');
+  const cssFile = join(dirname(webviewJsPath), '..', 'media', 'panel.css');
+  const css = existsSync(cssFile) ? readFileSync(cssFile, 'utf8') : '';
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, reportHtml(run, js, css));
+}
+
+/** One snapshot per step (the first traced sample): the panel shows one sample per step. */
+function firstSamplePerStep(snapshots: TraceSnapshot[]): TraceSnapshot[] {
+  const seen = new Set<number>();
+  return snapshots.filter((s) => (seen.has(s.step) ? false : (seen.add(s.step), true)));
+}
+
+/**
+ * Writes the report of a run folder (as the CLI and the trainer leave it). `webviewJsPath`
+ * defaults to dist/webview.js next to the running bundle.
+ */
+export async function reportFromRunFolder(runDir: string, outFile: string, webviewJsPath?: string): Promise<void> {
+  const { readRun } = await import('../core/runFolder');
+  const loaded = readRun(runDir);
+  const run: RunData = { status: { ...loaded.status, spec: loaded.spec }, metrics: loaded.metrics, snapshots: firstSamplePerStep(loaded.snapshots) };
+  writeReport(run, outFile, webviewJsPath ?? defaultWebviewJs());
+}
+
+/** dist/webview.js beside the running bundle (dist/cli.js), or in the repository when run from source. */
+export function defaultWebviewJs(): string {
+  const candidates = [join(__dirname, 'webview.js'), join(__dirname, '..', '..', 'dist', 'webview.js'), join(process.cwd(), 'dist', 'webview.js')];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`dist/webview.js not found (looked in ${candidates.join(', ')}); run npm run build`);
+  return found;
+}
