@@ -17,6 +17,9 @@ const common = {
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  // Prefer packages' ES module builds: the UMD build of jsonc-parser require()s its parts by
+  // relative path at run time, which a bundle cannot resolve ("Cannot find module './impl/format'").
+  mainFields: ['module', 'main'],
 };
 
 const builds = [
