@@ -2,6 +2,7 @@
 // CSV) data if there is one, else the built-in long-memory task; plus the rows of the summary
 // pick. Pure functions over RunSpec (no vscode import).
 
+import { readFileSync, statSync } from 'node:fs';
 import { extname, basename } from 'node:path';
 import { defaultSpec, describeSpec, sequenceLengthOf } from '../core/spec';
 import type { DataSpec, RunSpec } from '../protocol/spec';
@@ -22,6 +23,28 @@ export function isSpecFile(fsPath: string): boolean {
   return /\.rnn\.json$/i.test(fsPath);
 }
 
+/**
+ * Batch size and BPTT window that fit a text of `chars` characters, starting from the defaults:
+ * the training part (what validation leaves) must hold one batch of B rows × T steps plus one
+ * target. Halves B down to 8, then T down to 25, then B down to 1, then T down to 8; a text too
+ * short even for that keeps the last try and gets the data source's clear error.
+ */
+export function fitTextWindow(chars: number, batchSize: number, seqLength: number, validationFraction: number): { batchSize: number; seqLength: number } {
+  let B = batchSize, T = seqLength;
+  const fits = (): boolean => {
+    const nVal = validationFraction > 0 ? Math.max(T + 1, Math.floor(chars * validationFraction)) : 0;
+    return chars - nVal - 1 >= B * T;
+  };
+  const steps: [() => boolean, () => void][] = [
+    [() => B > 8, () => { B = Math.max(8, Math.floor(B / 2)); }],
+    [() => T > 25, () => { T = Math.max(25, Math.floor(T / 2)); }],
+    [() => B > 1, () => { B = Math.max(1, Math.floor(B / 2)); }],
+    [() => T > 8, () => { T = Math.max(8, Math.floor(T / 2)); }],
+  ];
+  for (const [can, shrink] of steps) while (!fits() && can()) shrink();
+  return { batchSize: B, seqLength: T };
+}
+
 /** The spec the Train RNN flow starts from. */
 export function initialSpec(activeFile: string | undefined, opts: { snapshotEvery?: number } = {}): RunSpec {
   const spec = defaultSpec();
@@ -30,6 +53,15 @@ export function initialSpec(activeFile: string | undefined, opts: { snapshotEver
     spec.data = data;
     // Text: the BPTT window of the defaults (the task length does not apply).
     spec.train.seqLength = sequenceLengthOf(data, 100);
+    if (data.kind === 'text') {
+      // A short file still trains with the defaults: smaller batches and windows, not an error.
+      // Only a small file can be too short (64 KB hold ≥ 16 K characters): count its code points.
+      let chars = 0;
+      try {
+        if (statSync(data.path).size < 65_536) chars = [...readFileSync(data.path, 'utf8')].length;
+      } catch { /* unreadable: the data source says why when the run starts */ }
+      if (chars > 0) Object.assign(spec.train, fitTextWindow(chars, spec.train.batchSize, spec.train.seqLength, spec.train.validationFraction));
+    }
   }
   if (opts.snapshotEvery && opts.snapshotEvery > 0) spec.trace.every = Math.floor(opts.snapshotEvery);
   return spec;

@@ -15,9 +15,13 @@ async function step(label: string, body: (w: Workbench) => Promise<void>): Promi
   try { await body(w); } catch (e) { await w.screenshot(`${label}-failure`); throw e; }
 }
 
-/** Inline decorations VS Code renders in the active editor's visible lines (class "ced-…"). */
+/**
+ * Decorations VS Code renders for the active editor's visible lines (class "ced-…"): background
+ * tints are drawn as boxes in the view-overlays layer, inline styles as classes on the line's spans.
+ */
 function decoratedSpans(w: Workbench): Promise<number> {
-  return w.page.locator('.editor-group-container.active .monaco-editor .view-line span[class*="ced-"]').count();
+  const editor = '.editor-group-container.active .monaco-editor';
+  return w.page.locator(`${editor} .view-overlays [class*="ced-"], ${editor} .view-line span[class*="ced-"]`).count();
 }
 
 test('a run on corpus.txt tints the text, and hovering a character explains it', { timeout: 360_000 }, () => step('inspect', async (w) => {
