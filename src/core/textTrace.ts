@@ -15,6 +15,13 @@ export interface TextTraceOptions {
   jacobian?: boolean;
   /** Layers to record (default all). */
   layers?: number[];
+  /**
+   * One timestep per character (T = n) instead of per predicted character (T = n − 1): the last
+   * character is read but bears no loss (mask 0), so every character of a text has its gates and
+   * states (what the inline inspector tints). Values and gradients of the first n − 1 steps are
+   * those of the default layout: the loss is normalised by Σ mask, and τ defaults to step n − 2.
+   */
+  stepPerCharacter?: boolean;
 }
 
 /**
@@ -29,17 +36,15 @@ export function traceText(model: RecurrentModel, vocabulary: readonly string[], 
   }
   const ids = encodeText(text, vocabulary);
   if (ids.length < 2) throw new DataError('the text needs at least 2 characters (one to read, one to predict)');
-  const T = ids.length - 1;
-  const batch: Batch = {
-    batchSize: 1,
-    steps: T,
-    tokens: ids.slice(0, T),
-    inputs: null,
-    targetTokens: ids.slice(1),
-    targets: null,
-    mask: new Float32Array(T).fill(1),
-  };
-  const reachFrom = opts.reachFrom ?? -1;
+  const scored = ids.length - 1;
+  const T = opts.stepPerCharacter ? ids.length : scored;
+  const targetTokens = new Int32Array(T);
+  targetTokens.set(ids.subarray(1));
+  const mask = new Float32Array(T);
+  mask.fill(1, 0, scored);
+  const batch: Batch = { batchSize: 1, steps: T, tokens: ids.slice(0, T), inputs: null, targetTokens, targets: null, mask };
+  // τ = the last loss-bearing step (−1 means the last step, which bears none when stepPerCharacter).
+  const reachFrom = opts.reachFrom === undefined || opts.reachFrom < 0 ? scored - 1 : opts.reachFrom;
   if (reachFrom >= T) throw new DataError(`reachFrom ${reachFrom} is beyond the text's ${T} timesteps`);
   const r = model.forwardBackward(batch, null, { sample: 0, layers: opts.layers, reachFrom, jacobian: opts.jacobian ?? false });
   for (const g of Object.values(r.grads)) g.dispose();

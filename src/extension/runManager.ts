@@ -12,6 +12,7 @@ import { DisposableStore } from './events';
 import { newRunId, runsRoot } from './runFolders';
 import { isActiveState, type RunStore } from './runStore';
 import { readSettings } from './settings';
+import { SavedRunEvaluator } from './savedRunEvaluator';
 import { finalStatusAfterExit, TrainerClient, writeStatusFile, type TrainerExit } from './trainerClient';
 
 /** Context keys (when/enablement clauses in package.json). */
@@ -41,6 +42,8 @@ interface LiveRun {
 
 export class RunManager implements vscode.Disposable {
   private readonly live = new Map<string, LiveRun>();
+  /** Text evaluation of runs without a live trainer, from their saved weights (inspector). */
+  private readonly evaluators = new Map<string, SavedRunEvaluator>();
   private readonly disposables = new DisposableStore();
   /** Fired when a run's trainer has exited and its final status is in the store. */
   private readonly _onDidEndRun = new vscode.EventEmitter<RunStatus>();
@@ -52,8 +55,32 @@ export class RunManager implements vscode.Disposable {
     readonly output: vscode.OutputChannel,
     private readonly showPanel: (runIds: string[]) => void,
   ) {
-    this.disposables.add(store.onDidChangeRun(() => this.updateContextKeys()));
+    this.disposables.add(store.onDidChangeRun((e) => {
+      this.updateContextKeys();
+      if (e.kind === 'added') this.offerSavedEvaluation(e.runId);
+    }));
     this.updateContextKeys();
+  }
+
+  /**
+   * Lets the inspector evaluate text with a run's saved weights once no trainer of it is alive:
+   * for character-level runs whose folder holds weights (an evaluator process starts on demand).
+   */
+  private offerSavedEvaluation(runId: string): void {
+    if (this.live.has(runId)) return;
+    const status = this.store.status(runId);
+    const dir = this.store.runDir(runId);
+    if (!status || status.spec?.data.kind !== 'text' || !dir || !existsSync(join(dir, 'weights', 'index.json'))) return;
+    this.evaluators.get(runId)?.dispose();
+    const name = status.name;
+    const ev = new SavedRunEvaluator({
+      trainerPath: this.context.asAbsolutePath('dist/trainer.js'),
+      runDir: dir,
+      wasmDir: this.context.asAbsolutePath('dist'),
+      onLog: (line) => this.output.appendLine(`[${name} · evaluator] ${line}`),
+    });
+    this.evaluators.set(runId, ev);
+    this.store.setTraceTextProvider(runId, (text) => ev.traceText(text));
   }
 
   /** The folder new runs are written to. */
@@ -158,6 +185,7 @@ export class RunManager implements vscode.Disposable {
     if (!run) return;
     this.live.delete(runId);
     this.store.setTraceTextProvider(runId, undefined);
+    this.offerSavedEvaluation(runId);
     const current = this.store.status(runId);
     const final = finalStatusAfterExit(exit, current ?? ({ id: runId } as RunStatus));
     // The store may hold a later step than the trainer's last status message.
@@ -226,6 +254,8 @@ export class RunManager implements vscode.Disposable {
       }
     }
     this.live.clear();
+    for (const ev of this.evaluators.values()) ev.dispose();
+    this.evaluators.clear();
     this.disposables.dispose();
     this._onDidEndRun.dispose();
   }

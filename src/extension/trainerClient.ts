@@ -117,6 +117,10 @@ export class TrainerClient {
   start(msg: Omit<StartMessage, 'type'>): void {
     this.post({ type: 'start', ...msg });
   }
+  /** Evaluate mode: serve traceText from the saved weights of `runDir` (no training). */
+  evaluate(runDir: string, wasmDir: string): void {
+    this.post({ type: 'evaluate', runDir, wasmDir });
+  }
   pause(): void {
     this.post({ type: 'pause' });
   }

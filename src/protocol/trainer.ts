@@ -28,6 +28,17 @@ export interface StartMessage {
   wasmDir: string;
   limits: StreamLimits;
 }
+/**
+ * Instead of training: serve `traceText` requests from the saved weights of a finished (or
+ * reopened) run folder, so the inline inspector works after the run's trainer has exited. Sent
+ * once, right after the fork; answered by `status` (the folder's) or `fatal`.
+ */
+export interface EvaluateMessage {
+  type: 'evaluate';
+  runDir: string;
+  /** Folder holding the tfjs-backend-wasm .wasm binaries (dist/ of the extension). */
+  wasmDir: string;
+}
 /** Pause at the next step boundary. */
 export interface PauseMessage { type: 'pause' }
 /** Resume a paused run. */
@@ -42,7 +53,7 @@ export interface TraceTextRequest {
   /** The text to run through the model, character by character. */
   text: string;
 }
-export type ToTrainerMessage = StartMessage | PauseMessage | ResumeMessage | StopMessage | TraceTextRequest;
+export type ToTrainerMessage = StartMessage | EvaluateMessage | PauseMessage | ResumeMessage | StopMessage | TraceTextRequest;
 // #endregion
 
 // #region trainer → host
@@ -69,7 +80,7 @@ export type FromTrainerMessage =
   | TrainerFatalMessage;
 // #endregion
 
-const TO_TRAINER_TYPES: ReadonlySet<string> = new Set<ToTrainerMessage['type']>(['start', 'pause', 'resume', 'stop', 'traceText']);
+const TO_TRAINER_TYPES: ReadonlySet<string> = new Set<ToTrainerMessage['type']>(['start', 'evaluate', 'pause', 'resume', 'stop', 'traceText']);
 const FROM_TRAINER_TYPES: ReadonlySet<string> = new Set<FromTrainerMessage['type']>([
   'status',
   'metrics',

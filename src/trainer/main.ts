@@ -2,12 +2,14 @@
 // host, runs the core training loop, streams status/metrics/snapshots back with backpressure,
 // obeys pause/resume/stop between steps and answers traceText requests.
 
+import { defaultWasmDir, selectBackend } from '../core/backend';
+import { readRun } from '../core/runFolder';
 import { runTraining } from '../core/train';
 import { resolveSpec } from '../core/spec';
 import { assertNever, isToTrainerMessage, type FromTrainerMessage, type StartMessage, type ToTrainerMessage } from '../protocol/trainer';
 import type { RunStatus } from '../protocol/trace';
 import { TrainerStream, type Send } from './stream';
-import { evaluateText } from './textEval';
+import { evaluateText, type TextEvalRun } from './textEval';
 
 if (!process.send) {
   console.error('dist/trainer.js is started by the RNN Debugger extension over IPC; use dist/cli.js to train from a shell.');
@@ -29,7 +31,10 @@ let started = false;
 let stopRequested = false;
 let paused = false;
 let lastStatus: RunStatus | null = null;
-let startMsg: StartMessage | null = null;
+/** The run text evaluation reads: the training run of this process, or the saved run it serves. */
+let evalRun: (Omit<TextEvalRun, 'vocabulary'> & { vocabulary?: () => readonly string[] | undefined }) | null = null;
+/** Resolves once the backend is ready for evaluation (evaluate mode only). */
+let evalReady: Promise<void> = Promise.resolve();
 let wake: (() => void) | null = null;
 let stream: TrainerStream | null = null;
 
@@ -57,8 +62,13 @@ function handle(msg: ToTrainerMessage): void {
     case 'start':
       if (started) return void send({ type: 'log', line: 'trainer: a second start was ignored (one run per process)' });
       started = true;
-      startMsg = msg;
+      evalRun = { spec: msg.spec, runDir: msg.runDir, vocabulary: () => lastStatus?.vocabulary };
       void train(msg);
+      return;
+    case 'evaluate':
+      if (started) return void send({ type: 'log', line: 'trainer: evaluate after start was ignored (one run per process)' });
+      started = true;
+      evalReady = serveSavedRun(msg.runDir, msg.wasmDir).catch((e) => fatal(e));
       return;
     case 'pause':
       if (!paused && !stopRequested) {
@@ -81,21 +91,33 @@ function handle(msg: ToTrainerMessage): void {
       return;
     case 'traceText': {
       const { requestId, text } = msg;
-      if (!startMsg || !lastStatus) {
-        void send({ type: 'traceTextResult', requestId, ok: false, error: 'the run has not started yet' });
-        return;
-      }
-      try {
-        const trace = evaluateText(startMsg, lastStatus, text);
-        void send({ type: 'traceTextResult', requestId, ok: true, trace });
-      } catch (e) {
-        void send({ type: 'traceTextResult', requestId, ok: false, error: (e as Error).message });
-      }
+      void evalReady.then(() => {
+        const run = evalRun;
+        if (!run || !lastStatus) {
+          void send({ type: 'traceTextResult', requestId, ok: false, error: 'the run has not started yet' });
+          return;
+        }
+        try {
+          const trace = evaluateText({ ...run, vocabulary: run.vocabulary?.() }, text);
+          void send({ type: 'traceTextResult', requestId, ok: true, trace });
+        } catch (e) {
+          void send({ type: 'traceTextResult', requestId, ok: false, error: (e as Error).message });
+        }
+      });
       return;
     }
     default:
       assertNever(msg);
   }
+}
+
+/** Evaluate mode: the saved run's spec and vocabulary, on the backend its spec asks for. */
+async function serveSavedRun(runDir: string, wasmDir: string): Promise<void> {
+  const run = readRun(runDir);
+  const choice = await selectBackend(run.spec.backend === 'auto' ? 'auto' : run.spec.backend, { wasmDir: wasmDir || defaultWasmDir() });
+  lastStatus = run.status;
+  evalRun = { spec: run.spec, runDir, vocabulary: () => run.status.vocabulary };
+  await send({ type: 'log', line: `trainer: evaluating the saved weights of ${runDir} on backend ${choice.backend}` });
 }
 
 async function train(msg: StartMessage): Promise<void> {

@@ -1,16 +1,23 @@
-// Answers the inline gate inspector's traceText request inside the trainer process: runs a text
-// through the run's latest saved weights (one sequence, next-character loss) and returns the
-// full per-timestep trace, so every character of the text gets its gates, states and gradients.
+// Answers the inline gate inspector's traceText request inside a trainer process: runs a text
+// through the run's latest saved weights and returns the full per-timestep trace, one timestep
+// per character, so every character of the text gets its gates, states and gradients. The
+// evaluation itself is core/textTrace's, shared with `rnn-debugger trace`.
 
-import { encodeText } from '../core/data';
 import { createModel, type InstrumentedModel } from '../core/model';
 import { readWeights } from '../core/runFolder';
-import type { StartMessage } from '../protocol/trainer';
-import type { RunStatus, TraceSnapshot } from '../protocol/trace';
-import type { Batch } from '../core/types';
+import { traceText } from '../core/textTrace';
+import type { RunSpec } from '../protocol/spec';
+import type { TraceSnapshot } from '../protocol/trace';
 
 /** Longer texts cost O(T) tensors of the unrolled graph; the inspector asks for a window. */
 export const MAX_TEXT_STEPS = 20_000;
+
+/** What evaluating a text needs of a run: its spec, folder (for the weights) and vocabulary. */
+export interface TextEvalRun {
+  spec: RunSpec;
+  runDir: string | null;
+  vocabulary: readonly string[] | undefined;
+}
 
 let cached: { key: string; model: InstrumentedModel } | null = null;
 
@@ -20,22 +27,18 @@ let cached: { key: string; model: InstrumentedModel } | null = null;
  * Throws (with a message for the user) when the run is not on text data, has no saved weights
  * yet, or the text holds characters outside the run's vocabulary.
  */
-export function evaluateText(start: StartMessage, status: RunStatus, text: string): TraceSnapshot {
-  const spec = start.spec;
+export function evaluateText(run: TextEvalRun, text: string): TraceSnapshot {
+  const { spec, runDir, vocabulary } = run;
   if (spec.data.kind !== 'text') throw new Error(`only runs on text data can evaluate a text (this run trains on ${spec.data.kind} data)`);
-  const vocabulary = status.vocabulary;
   if (!vocabulary) throw new Error('the run has not read its vocabulary yet');
-  if (!start.runDir) throw new Error('this run keeps no run folder, so no weights can be evaluated');
-  const weights = readWeights(start.runDir);
+  if (!runDir) throw new Error('this run keeps no run folder, so no weights can be evaluated');
+  const weights = readWeights(runDir);
   if (!weights) throw new Error(`no weights are saved yet (the trainer saves them every ${spec.train.validateEvery} steps)`);
-
-  const tokens = encodeText(text, vocabulary);
-  const T = tokens.length;
-  if (T < 2) throw new Error('the text needs at least two characters');
+  const T = Array.from(text).length;
   if (T > MAX_TEXT_STEPS) throw new Error(`the text is ${T} characters long; at most ${MAX_TEXT_STEPS} can be evaluated at once`);
 
   const V = vocabulary.length;
-  const key = `${start.runDir}#${weights.index.step}#${weights.index.file}`;
+  const key = `${runDir}#${weights.index.step}#${weights.index.file}`;
   if (cached?.key !== key) {
     cached?.model.dispose();
     cached = null;
@@ -43,15 +46,5 @@ export function evaluateText(start: StartMessage, status: RunStatus, text: strin
     model.importWeights(weights.tensors);
     cached = { key, model };
   }
-
-  // One sequence [B = 1, T]: target t is token t + 1; the last step has no target (mask 0).
-  const targetTokens = new Int32Array(T);
-  targetTokens.set(tokens.subarray(1));
-  const mask = new Float32Array(T).fill(1);
-  mask[T - 1] = 0;
-  const batch: Batch = { batchSize: 1, steps: T, tokens, inputs: null, targetTokens, targets: null, mask };
-  const result = cached.model.forwardBackward(batch, null, { sample: 0, reachFrom: T - 2, jacobian: false });
-  for (const g of Object.values(result.grads)) g.dispose();
-  if (!result.trace) throw new Error('the model returned no trace');
-  return { ...result.trace, step: weights.index.step, sample: 0 };
+  return traceText(cached.model, vocabulary, text, { step: weights.index.step, stepPerCharacter: true });
 }

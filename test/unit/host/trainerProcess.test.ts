@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createModel } from '../../../src/core/model';
 import { readRun } from '../../../src/core/runFolder';
+import { traceText } from '../../../src/core/textTrace';
+import { SavedRunEvaluator } from '../../../src/extension/savedRunEvaluator';
 import { TrainerClient, finalStatusAfterExit, writeStatusFile, type TrainerExit } from '../../../src/extension/trainerClient';
 import type { FromTrainerMessage } from '../../../src/protocol/trainer';
 import type { RunSpec } from '../../../src/protocol/spec';
@@ -190,4 +193,30 @@ test('traceText evaluates a text with the live model, and refuses characters it 
   await r.client.stop(10_000);
   assert.ok(JSON.parse(readFileSync(join(r.runDir!, 'status.json'), 'utf8')).state === 'stopped');
   await assert.rejects(r.client.traceText('the'), /exited/);
+
+  // After the trainer has gone, an evaluator process serves the same request from the saved
+  // weights, and its values are those of the CLI's evaluation (core traceText on the weights).
+  const ev = new SavedRunEvaluator({ trainerPath, runDir: r.runDir!, wasmDir, idleMs: 30_000 });
+  try {
+    const saved = await ev.traceText('the mat sat');
+    assert.ok(ev.running, 'the evaluator process should be alive after a request');
+    assert.equal(saved.steps, 11);
+    const run = readRun(r.runDir!);
+    assert.equal(saved.step, run.weights?.index.step, 'the trace names the step of the saved weights');
+    const model = createModel(run.spec.model, { vocabSize: vocabulary.length, inputSize: 0, outputSize: vocabulary.length, loss: 'xent' }, run.spec.seed);
+    try {
+      model.importWeights(run.weights!.tensors);
+      const cli = traceText(model, vocabulary, 'the mat sat'); // T = 10: the last character is only predicted
+      assert.equal(cli.steps, 10);
+      const H = 4;
+      for (const k of ['c', 'h', 'f', 'i', 'g', 'o'] as const) {
+        const a = saved.layers[0].values[k]!, b = cli.layers[0].values[k]!;
+        for (let j = 0; j < 10 * H; j++) assert.ok(Math.abs(a[j] - b[j]) < 1e-5, `${k}[${j}]: evaluator ${a[j]} vs CLI ${b[j]}`);
+      }
+      for (let t = 0; t < 10; t++) assert.ok(Math.abs(saved.stepLoss[t] - cli.stepLoss[t]) < 1e-5, `loss at t=${t}`);
+      const dc = saved.layers[0].dc!, dcCli = cli.layers[0].dc!;
+      for (let j = 0; j < 10 * H; j++) assert.ok(Math.abs(dc[j] - dcCli[j]) <= 1e-5 * Math.max(1, Math.abs(dcCli[j])), `∂L/∂c[${j}]`);
+    } finally { model.dispose(); }
+  } finally { ev.dispose(); }
+  assert.ok(!ev.running);
 });
