@@ -291,7 +291,10 @@ export class Workbench {
 
   /** Opens a file of the workspace from the explorer and waits for its editor tab to be active. */
   async openFile(name: string): Promise<void> {
-    await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
+    const row = this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    // Another view container (e.g. RNN Debugger's) may have replaced the explorer in the side bar.
+    if (!(await row.isVisible())) await this.runCommand('View: Show Explorer');
+    await row.click();
     await waitFor(() => this.page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).count().then((n) => n > 0),
       `the editor of ${name} to open`, 30_000);
     await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().waitFor({ timeout: 30_000 });
