@@ -190,18 +190,19 @@ export class RunManager implements vscode.Disposable {
     const final = finalStatusAfterExit(exit, current ?? ({ id: runId } as RunStatus));
     // The store may hold a later step than the trainer's last status message.
     const merged: RunStatus = current ? { ...final, step: Math.max(final.step, current.step) } : final;
+    // A crashed or killed trainer could not write its final status: write it for it, so a
+    // reopened run says how it ended instead of looking interrupted.
+    if ((exit.crash || exit.killedAfterTimeout) && run.runDir && existsSync(run.runDir)) {
+      try {
+        writeStatusFile(run.runDir, merged);
+      } catch (e) {
+        this.output.appendLine(`[${merged.name}] could not update ${run.runDir}/status.json: ${(e as Error).message}`);
+      }
+    }
     if (exit.crash) {
       this.output.appendLine(`[${merged.name}] run ${runId} FAILED: ${exit.crash}`);
       this.output.appendLine(`[${merged.name}] last lines of the trainer's log:`);
       for (const line of run.client.logTail.slice(-40)) this.output.appendLine(`    ${line}`);
-      // The trainer could not write its final status: write it for it, so a reopened run says why it ended.
-      if (run.runDir && existsSync(run.runDir)) {
-        try {
-          writeStatusFile(run.runDir, merged);
-        } catch (e) {
-          this.output.appendLine(`[${merged.name}] could not update ${run.runDir}/status.json: ${(e as Error).message}`);
-        }
-      }
       void vscode.window.showErrorMessage(`RNN Debugger: run "${merged.name}" failed: ${exit.crash}. What it recorded is kept.`, 'Show Log').then((pick) => {
         if (pick) this.output.show(true);
       });
