@@ -7,6 +7,7 @@ import type { ModelSpec } from '../../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
 import { createModel, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
+import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
 import { FusedLstm, type FusedLayerRecord, type FusedWeights } from './lstm-kernel';
 
@@ -152,16 +153,32 @@ class FusedModel implements FastModel {
     grads['readout.W'] = tf.tensor(g.Wr, p['readout.W'].shape, 'float32');
     grads['readout.b'] = tf.tensor(g.br, p['readout.b'].shape, 'float32');
     const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: res.finalC } };
-    if (trace) result.trace = this.snapshot(batch, trace.sample, tau, res.stepLoss!, res.records!, H);
+    if (trace) result.trace = this.snapshot(batch, trace, tau, res.stepLoss!, res.records!, H, initial);
     return result;
   }
 
-  private snapshot(batch: Batch, s: number, tau: number, stepLoss: Float32Array, records: FusedLayerRecord[], H: number): TraceSnapshot {
+  private snapshot(batch: Batch, trace: TraceRequest, tau: number, stepLoss: Float32Array, records: FusedLayerRecord[], H: number,
+    initial?: RecurrentState | null): TraceSnapshot {
     const T = batch.steps;
     const I = this.base.io.inputSize;
+    const s = trace.sample;
     const layers: LayerTrace[] = records.map((r) => {
       const values: Record<string, Float32Array> = { h: r.h, c: r.c, f: r.f, i: r.i, g: r.g, o: r.o };
+      // The spectra come from the recorded values and W_h, as on the reference engine.
+      const spectra = trace.jacobian
+        ? jacobianSpectra({
+          cell: this.base.spec.cell,
+          spec: this.base.spec,
+          Wh: this.base.params[`layer${r.layer}.Wh`].dataSync() as Float32Array,
+          H,
+          values,
+          initialH: initial?.h?.[r.layer]?.subarray(s * H, (s + 1) * H),
+          initialC: initial?.c?.[r.layer]?.subarray(s * H, (s + 1) * H),
+          reachFrom: tau,
+        })
+        : null;
       return {
+        ...(spectra ? { jacobianSigma: spectra.sigma, jacobianLagSigma: spectra.lagSigma, jacobianLags: spectra.lags } : {}),
         layer: r.layer,
         units: H,
         values,

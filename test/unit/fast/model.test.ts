@@ -56,6 +56,13 @@ async function compare(spec: ModelSpec, io: ModelIO, B: number, T: number, trace
         const e = relErr(lb[key]!, la[key]!);
         assert.ok(e < TOL, `layer ${la.layer} ${key}: ${e}`);
       }
+      // Jacobian spectra: present exactly when asked for, and equal to the reference's.
+      assert.equal(lb.jacobianSigma !== undefined, !!trace.jacobian, `layer ${la.layer} jacobianSigma present iff asked`);
+      if (trace.jacobian) {
+        assert.ok(relErr(lb.jacobianSigma!, la.jacobianSigma!) < 1e-4, `layer ${la.layer} jacobianSigma`);
+        assert.deepEqual(lb.jacobianLags, la.jacobianLags);
+        assert.ok(relErr(lb.jacobianLagSigma!, la.jacobianLagSigma!) < 1e-4, `layer ${la.layer} jacobianLagSigma`);
+      }
       assert.deepEqual(Object.keys(lb.saturation).sort(), Object.keys(la.saturation).sort());
       for (const gate of Object.keys(la.saturation)) {
         assert.ok(relErr(lb.saturation[gate].low, la.saturation[gate].low) < 1e-6, `sat low ${gate}`);
@@ -78,7 +85,7 @@ test('one-hot LSTM: fused pass equals the tfjs engine', () =>
   compare(lstmSpec({ hiddenSize: 6 }), tokens, 4, 9, { sample: 2, reachFrom: -1, jacobian: false }, false));
 
 test('2-layer embedding LSTM with carried state, reach from step 4', () =>
-  compare(lstmSpec({ hiddenSize: 5, layers: 2, embeddingSize: 3 }), tokens, 3, 8, { sample: 0, reachFrom: 4, jacobian: false }, true));
+  compare(lstmSpec({ hiddenSize: 5, layers: 2, embeddingSize: 3 }), tokens, 3, 8, { sample: 0, reachFrom: 4, jacobian: true }, true));
 
 test('3-layer numeric MSE LSTM, tracing layers 0 and 2 only', () =>
   compare(lstmSpec({ hiddenSize: 4, layers: 3 }), numeric, 2, 6, { sample: 1, reachFrom: -1, layers: [0, 2], jacobian: false }, false));
