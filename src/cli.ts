@@ -1,6 +1,7 @@
 // Headless command line: `rnn-debugger train` runs an experiment and writes its run folder;
 // `rnn-debugger trace` evaluates a saved char-level run on a text file and writes the full
-// per-timestep trace. Exit codes: 0 done, 1 the run failed, 2 bad input (one clear message).
+// per-timestep trace; `rnn-debugger report` writes a run's self-contained HTML report (the panel's
+// own code, viewable in any browser). Exit codes: 0 done, 1 the run failed, 2 bad input.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +14,9 @@ import { createModel } from './core/model';
 import { readRun } from './core/runFolder';
 import { DEFAULT_MAX_BYTES, resolveSpec, SpecError } from './core/spec';
 import { traceText } from './core/textTrace';
+import { normaliseLineEnds } from './protocol/textMap';
 import { runTraining } from './core/train';
+import { reportFromRunFolder } from './report/report';
 
 export const HELP = `rnn-debugger: train recurrent networks and record what happens inside them.
 
@@ -21,6 +24,8 @@ Usage:
   rnn-debugger train [options]      train and write a run folder
   rnn-debugger trace --run <dir> --text <file> [--out trace.json] [--jacobian]
                                     evaluate a saved character-level run on a text file
+  rnn-debugger report --run <dir> [--out report.html]
+                                    write the run's standalone HTML report (any browser, offline)
   rnn-debugger --help
 
 train options (each overrides the spec file):
@@ -38,6 +43,7 @@ train options (each overrides the spec file):
   --trace-every <N>     record a full trace snapshot every N steps
   --out <dir>           parent folder of the run folder (default runs/)
   --quiet               print only the backend and the final line
+  --no-report           do not write report.html into the run folder at the end
 
 Exit codes: 0 completed or stopped (Ctrl-C), 1 the run failed, 2 bad input.`;
 
@@ -52,7 +58,7 @@ export interface CliIO {
 type Flags = Record<string, string | true>;
 
 const VALUE_FLAGS = ['spec', 'data', 'task', 'cell', 'hidden', 'layers', 'steps', 'lr', 'optimizer', 'batch', 'seq', 'clip', 'backend', 'seed', 'trace-every', 'out', 'run', 'text', 'name'];
-const BOOL_FLAGS = ['help', 'quiet', 'jacobian'];
+const BOOL_FLAGS = ['help', 'quiet', 'jacobian', 'no-report'];
 
 function parseFlags(args: string[]): Flags {
   const flags: Flags = {};
@@ -209,6 +215,15 @@ async function train(flags: Flags, io: CliIO, cwd: string): Promise<number> {
     io.out(`${status.state} after ${status.step} steps: loss ${fmt(lastVal?.loss)}  val ${fmt(lastVal?.valLoss)}${base}`);
     if (status.reason) io.out(`reason: ${status.reason}`);
     io.out(`run folder: ${runDir}`);
+    if (flags['no-report'] !== true && fs.existsSync(path.join(runDir, 'status.json'))) {
+      try {
+        await reportFromRunFolder(runDir, path.join(runDir, 'report.html'));
+        io.out(`report: ${path.join(runDir, 'report.html')}`);
+      } catch (e) {
+        // The run itself is complete on disk; a missing report is worth a line, not a failure.
+        io.err(`rnn-debugger: could not write the report: ${(e as Error).message}`);
+      }
+    }
     return status.state === 'failed' ? 1 : 0;
   } finally {
     process.off('SIGINT', onSigint);
@@ -261,7 +276,7 @@ async function trace(flags: Flags, io: CliIO, cwd: string): Promise<number> {
   try {
     model.importWeights(run.weights.tensors);
     const snap = traceText(model, vocabulary, text, { step: run.weights.index.step, jacobian: flags.jacobian === true });
-    const chars = Array.from(text);
+    const chars = Array.from(normaliseLineEnds(text)); // what traceText read
     const loss = snap.stepLoss.reduce((a, b) => a + b, 0) / snap.steps;
     const doc = {
       format: 'rnn-debugger-text-trace',
@@ -289,6 +304,17 @@ async function trace(flags: Flags, io: CliIO, cwd: string): Promise<number> {
   }
 }
 
+async function report(flags: Flags, io: CliIO, cwd: string): Promise<number> {
+  const runArg = str(flags, 'run');
+  if (!runArg) throw new UsageError('report needs --run <run folder>');
+  const runDir = path.resolve(cwd, runArg);
+  if (!fs.existsSync(path.join(runDir, 'status.json'))) throw new UsageError(`${runDir} is not a run folder (no status.json)`);
+  const out = path.resolve(cwd, str(flags, 'out') ?? path.join(runDir, 'report.html'));
+  await reportFromRunFolder(runDir, out);
+  io.out(`wrote ${out} (${(fs.statSync(out).size / 1e6).toFixed(1)} MB; open it in any browser)`);
+  return 0;
+}
+
 /** Runs the CLI with `args` (without node and the script); returns the exit code. */
 export async function main(args: string[], io: CliIO = { out: (l) => console.log(l), err: (l) => console.error(l) }, cwd = process.cwd()): Promise<number> {
   try {
@@ -304,7 +330,8 @@ export async function main(args: string[], io: CliIO = { out: (l) => console.log
     }
     if (command === 'train') return await train(flags, io, cwd);
     if (command === 'trace') return await trace(flags, io, cwd);
-    throw new UsageError(`unknown command '${command}' (train or trace; see --help)`);
+    if (command === 'report') return await report(flags, io, cwd);
+    throw new UsageError(`unknown command '${command}' (train, trace or report; see --help)`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof SpecError || e instanceof DataError) {
       io.err(`rnn-debugger: ${e.message}`);

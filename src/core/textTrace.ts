@@ -3,6 +3,7 @@
 
 import type { TraceSnapshot } from '../protocol/trace';
 import { DataError } from './data/source';
+import { normaliseLineEnds } from '../protocol/textMap';
 import { encodeText } from './data/text';
 import type { Batch, RecurrentModel } from './types';
 
@@ -34,7 +35,7 @@ export function traceText(model: RecurrentModel, vocabulary: readonly string[], 
   if (model.io.loss !== 'xent' || model.io.vocabSize !== vocabulary.length) {
     throw new DataError(`this model was not trained on characters of a ${vocabulary.length}-character vocabulary`);
   }
-  const ids = encodeText(text, vocabulary);
+  const ids = encodeText(normaliseLineEnds(text), vocabulary); // line ends as in training
   if (ids.length < 2) throw new DataError('the text needs at least 2 characters (one to read, one to predict)');
   const scored = ids.length - 1;
   const T = opts.stepPerCharacter ? ids.length : scored;

@@ -2,6 +2,7 @@
 // code points; the first part trains, the tail validates; truncated-BPTT windows are laid out in
 // row stripes so that carrying the state from one batch to the next is meaningful.
 
+import { normaliseLineEnds } from '../../protocol/textMap';
 import type { Batch } from '../types';
 import { DataError, StripeReader, type DataSource, type TrainBatch } from './source';
 
@@ -52,7 +53,9 @@ function windowBatch(ids: Int32Array, starts: number[], seq: number): Batch {
 }
 
 /** A char-level source over an already decoded text. */
-export function textSource(text: string, opts: TextOptions, label = 'text'): DataSource {
+export function textSource(raw: string, opts: TextOptions, label = 'text'): DataSource {
+  // CRLF and CR read as one "\n", as the inspector reads a document (protocol/textMap.ts).
+  const text = normaliseLineEnds(raw);
   const vocabulary = buildVocabulary(text);
   if (vocabulary.length < 2) throw new DataError(`${label} has only one distinct character; there is nothing to predict`);
   const ids = encodeText(text, vocabulary);

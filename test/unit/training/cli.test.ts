@@ -101,6 +101,24 @@ test('train writes a run folder; trace evaluates it on a text and writes the per
   const bad = await run('trace', '--run', runDir, '--text', write('unseen.txt', 'if (z) {}'));
   assert.equal(bad.code, 2);
   assert.match(bad.err[0], /"z" at character 4/);
+  // Line ends read as in training and in the inspector: CRLF gives the trace of LF.
+  write('probe-crlf.txt', 'if (b) {\r\n a("y"); }');
+  write('probe-lf.txt', 'if (b) {\n a("y"); }');
+  assert.equal((await run('trace', '--run', runDir, '--text', 'probe-crlf.txt', '--out', 'crlf.json')).code, 0);
+  assert.equal((await run('trace', '--run', runDir, '--text', 'probe-lf.txt', '--out', 'lf.json')).code, 0);
+  const crlf = JSON.parse(fs.readFileSync(path.join(tmp, 'crlf.json'), 'utf8'));
+  const lf = JSON.parse(fs.readFileSync(path.join(tmp, 'lf.json'), 'utf8'));
+  assert.deepEqual(crlf.inputs, lf.inputs);
+  assert.deepEqual(crlf.layers[0].values.h, lf.layers[0].values.h);
+  // train wrote the standalone report next to the run; `report` writes one where asked.
+  const html = fs.readFileSync(path.join(runDir, 'report.html'), 'utf8');
+  assert.match(html, /Content-Security-Policy/);
+  assert.match(html, /id="run-data"/);
+  const rep = await run('report', '--run', runDir, '--out', 'out/report.html');
+  assert.equal(rep.code, 0, rep.err.join('\n'));
+  assert.match(rep.out[0], /^wrote .*report\.html/);
+  assert.ok(fs.statSync(path.join(tmp, 'out', 'report.html')).size > 10_000);
+  assert.equal((await run('report', '--run', tmp)).code, 2, 'a folder that is no run is bad input');
 });
 
 test('trace refuses a run that is not character-level', async () => {
