@@ -1,7 +1,13 @@
 // The panel's copy of what the host owns: runs (status, metrics, snapshots), which runs are
 // shown and the selection. Applies host messages; knows nothing of the DOM.
 
-import type { TraceSnapshot } from '../src/protocol/trace';
+import { typedBytes, type TraceSnapshot } from '../src/protocol/trace';
+
+/**
+ * Snapshots the panel keeps per run between hydrates: the host's defaults (64, 256 MB). Without
+ * a bound a long run at T = 1000, H = 256 would grow the webview by ~8 MB per snapshot.
+ */
+export const PANEL_SNAPSHOT_LIMITS = { count: 64, bytes: 256 * 1024 * 1024 };
 import type { RunData, Selection, ToWebviewMessage } from '../src/protocol/webview';
 
 export class PanelState {
@@ -41,6 +47,11 @@ export class PanelState {
         else {
           run.snapshots.push(msg.snapshot);
           run.snapshots.sort((a, b) => a.step - b.step);
+          // Drop the oldest beyond the limits (the run folder keeps them all).
+          let bytes = run.snapshots.reduce((n, s) => n + typedBytes(s), 0);
+          while (run.snapshots.length > 1 && (run.snapshots.length > PANEL_SNAPSHOT_LIMITS.count || bytes > PANEL_SNAPSHOT_LIMITS.bytes)) {
+            bytes -= typedBytes(run.snapshots.shift());
+          }
         }
         return { snapshots: this.shown.includes(msg.runId) };
       }

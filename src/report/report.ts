@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encodeRunJson, escapeForScriptTag } from '../protocol/runDataCodec';
 import type { RunData } from '../protocol/webview';
-import type { TraceSnapshot } from '../protocol/trace';
+import { typedBytes, type TraceSnapshot } from '../protocol/trace';
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
@@ -51,6 +51,21 @@ export function writeReport(run: RunData | RunData[], outFile: string, webviewJs
   writeFileSync(outFile, reportHtml(run, js, css));
 }
 
+/**
+ * At most `max` snapshots, evenly spaced over the run and always with the first and the last, and
+ * at most ~`budget` bytes of arrays: the report is one HTML file (a JSON string), and a run at
+ * T = 1000, H = 256 records ~8 MB per snapshot (V8 strings end near 512 M characters).
+ */
+export function spreadSnapshots(snapshots: TraceSnapshot[], max = 32, budget = 160 * 1024 * 1024): TraceSnapshot[] {
+  const per = snapshots.length ? Math.max(1, typedBytes(snapshots[snapshots.length - 1])) : 1;
+  const n = Math.max(1, Math.min(max, Math.floor(budget / per)));
+  if (snapshots.length <= n) return snapshots;
+  if (n === 1) return [snapshots[snapshots.length - 1]];
+  const picked = new Set<number>();
+  for (let k = 0; k < n; k++) picked.add(Math.round((k * (snapshots.length - 1)) / (n - 1)));
+  return [...picked].sort((a, b) => a - b).map((i) => snapshots[i]);
+}
+
 /** One snapshot per step (the first traced sample): the panel shows one sample per step. */
 function firstSamplePerStep(snapshots: TraceSnapshot[]): TraceSnapshot[] {
   const seen = new Set<number>();
@@ -64,7 +79,7 @@ function firstSamplePerStep(snapshots: TraceSnapshot[]): TraceSnapshot[] {
 export async function reportFromRunFolder(runDir: string, outFile: string, webviewJsPath?: string): Promise<void> {
   const { readRun } = await import('../core/runFolder');
   const loaded = readRun(runDir);
-  const run: RunData = { status: { ...loaded.status, spec: loaded.spec }, metrics: loaded.metrics, snapshots: firstSamplePerStep(loaded.snapshots) };
+  const run: RunData = { status: { ...loaded.status, spec: loaded.spec }, metrics: loaded.metrics, snapshots: spreadSnapshots(firstSamplePerStep(loaded.snapshots)) };
   writeReport(run, outFile, webviewJsPath ?? defaultWebviewJs());
 }
 
