@@ -25,6 +25,15 @@ done
 "$N24/bin/node" --version >&2
 
 if [ ! -f "$CS_DIR/.ok" ]; then
+  # One of code-server's native modules builds against Kerberos headers (Debian: libkrb5-dev).
+  if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing libkrb5-dev (needed to build code-server)" >&2
+      ( retry apt-get update -q && DEBIAN_FRONTEND=noninteractive retry apt-get install -y -q libkrb5-dev ) >&2
+    else
+      echo "code-server needs libkrb5-dev to build: sudo apt-get install libkrb5-dev" >&2
+    fi
+  fi
   rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
   ( cd "$CS_DIR" && echo '{"name":"code-server-cache","private":true}' > package.json \
     && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm_config_dangerously_allow_all_scripts=true \

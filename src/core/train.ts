@@ -191,6 +191,15 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
         if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s });
       }
 
+      /** Publishes and persists this step's metrics and snapshots (good or bad steps alike). */
+      const record = (m: MetricsRecord): void => {
+        hooks.onMetrics(m);
+        folder?.appendMetrics([m]);
+        if (snapshots.length) {
+          hooks.onSnapshot(snapshots);
+          for (const s of snapshots) folder?.writeSnapshot(s);
+        }
+      };
       const groupNorms = gradientNorms(result.grads);
       const gradNorm = Math.sqrt(Object.values(groupNorms).reduce((a, n) => a + n * n, 0));
       const badParams = Object.entries(groupNorms).filter(([, n]) => !Number.isFinite(n)).map(([k]) => k);
@@ -203,12 +212,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
         status.reason = `step ${step}: ${what}; the weights of step ${status.step} (the last good step) are kept. Try a lower learning rate or clipping.`;
         // Record the bad step too: the curve should show where it went wrong.
         const m: MetricsRecord = { step, loss: result.loss, gradNorm, gradNormClipped: gradNorm, clipped: false, learningRate: spec.train.learningRate, groupNorms, seconds: (performance.now() - t0) / 1000, time: Date.now() };
-        hooks.onMetrics(m);
-        folder?.appendMetrics([m]);
-        if (snapshots.length) {
-          hooks.onSnapshot(snapshots);
-          for (const s of snapshots) folder?.writeSnapshot(s);
-        }
+        record(m);
         break;
       }
 
@@ -225,6 +229,9 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
         tf.dispose(before);
         status.state = 'failed';
         status.reason = `step ${step}: the update made some weights non-finite (learning rate ${spec.train.learningRate} too high?); the weights of step ${status.step} are kept`;
+        // Record the step whose update overflowed, as for a non-finite gradient above.
+        const m: MetricsRecord = { step, loss: result.loss, gradNorm, gradNormClipped: gradNorm * scale, clipped: scale < 1, learningRate: spec.train.learningRate, groupNorms, seconds: (performance.now() - t0) / 1000, time: Date.now() };
+        record(m);
         break;
       }
       tf.dispose(before);
@@ -247,12 +254,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
       m.seconds = (performance.now() - t0) / 1000;
       m.time = Date.now();
       status.step = step;
-      hooks.onMetrics(m);
-      folder?.appendMetrics([m]);
-      if (snapshots.length) {
-        hooks.onSnapshot(snapshots);
-        for (const s of snapshots) folder?.writeSnapshot(s);
-      }
+      record(m);
       if (step % saveEvery === 0 && step !== steps) {
         saveWeights();
         folder?.writeStatus({ ...status, updatedAt: Date.now() });

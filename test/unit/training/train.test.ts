@@ -145,6 +145,9 @@ test('a huge learning rate ends in failed with finite saved weights, never in Na
   const run = readRun(runDir);
   for (const t of Object.values(run.weights!.tensors)) for (const v of t.data) assert.ok(Number.isFinite(v));
   assert.equal(run.metrics.length, rec.metrics.length);
+  // The failing step itself is on the curve, whichever way it failed (gradient or update).
+  const failedAt = Number(final.reason!.match(/^step (\d+)/)![1]);
+  assert.equal(run.metrics.at(-1)!.step, failedAt, 'the step that failed is recorded');
 });
 
 test('stop from checkpoint ends the run as stopped after the steps done, with weights saved', async () => {
