@@ -1,0 +1,44 @@
+// A *.rnn.json file's problems are located on the offending text (what the Problems panel and
+// the squiggle show): syntax errors at their offset, bad values on the value, unknown paths on
+// the nearest enclosing field; a good file resolves to its spec.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkSpecText, splitSpecPath } from '../../../src/extension/specFile';
+
+test('splitSpecPath reads dotted paths with indices', () => {
+  assert.deepEqual(splitSpecPath('train.learningRate'), ['train', 'learningRate']);
+  assert.deepEqual(splitSpecPath('data.columns[2]'), ['data', 'columns', 2]);
+  assert.deepEqual(splitSpecPath(''), []);
+});
+
+test('a bad value is underlined where it is written, and every problem is listed', () => {
+  const text = `{
+  // comments are allowed in spec files
+  "data": { "kind": "adding", "length": 50 },
+  "model": { "cell": "lstm", "hiddenSize": -4 },
+  "train": { "learningRate": "fast" }
+}`;
+  const r = checkSpecText(text, '/tmp');
+  assert.equal(r.spec, undefined);
+  const hidden = r.problems.find((p) => p.path === 'model.hiddenSize');
+  assert.ok(hidden, `no problem for model.hiddenSize: ${JSON.stringify(r.problems)}`);
+  assert.equal(text.slice(hidden.start, hidden.end), '-4');
+  const lr = r.problems.find((p) => p.path === 'train.learningRate');
+  assert.ok(lr);
+  assert.equal(text.slice(lr.start, lr.end), '"fast"');
+});
+
+test('a syntax error is reported at its place, not as a crash', () => {
+  const text = '{ "data": { "kind": "adding" ,, } }';
+  const r = checkSpecText(text, '/tmp');
+  assert.equal(r.spec, undefined);
+  assert.ok(r.problems.length >= 1);
+  assert.ok(r.problems[0].start >= text.indexOf(',,') && r.problems[0].start <= text.indexOf(',,') + 2, JSON.stringify(r.problems[0]));
+});
+
+test('a good file resolves to a spec with its defaults filled in', () => {
+  const r = checkSpecText('{ "data": { "kind": "copy", "length": 20 }, "model": { "cell": "gru" } }', '/tmp');
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.spec?.model.cell, 'gru');
+  assert.equal(r.spec?.train.seqLength, 40);
+});
