@@ -39,6 +39,22 @@ test('Train RNN with the default picks opens the panel and its charts fill with 
   await w.screenshot('panel-live');
 }));
 
+test('closing the panel mid-run does not stop training; Show Panel brings everything back', { timeout: 180_000 }, () => step('reopen', async (w) => {
+  const before = await chartPoints(await panelFrame(w), 'loss');
+  await w.runCommand('View: Close All Editors');
+  await waitFor(async () => (await panelFrame(w, 500).catch(() => undefined)) === undefined, 'the panel to close', 30_000);
+  const trainers = w.trainerProcesses().length;
+  await w.runCommand('RNN Debugger: Show Panel');
+  const points = await waitForChartData(w, [...METRIC_CHARTS, ...SNAPSHOT_CHARTS], 'the reopened panel', 60_000);
+  // Everything recorded while it was closed is there: at least as many loss points as before.
+  await waitFor(async () => (await chartPoints(await panelFrame(w), 'loss')) >= before,
+    `the reopened loss curve to hold at least the ${before} points it had`, 30_000, 500);
+  const header = await headerText(await panelFrame(w));
+  assert.ok(trainers > 0 || /finished/.test(header), `closing the panel ended the trainer (header: ${header})`);
+  console.log(`# panel closed at ${before} loss points; reopened with ${JSON.stringify(points)}`);
+  await w.screenshot('reopened');
+}));
+
 test('Stop ends the trainer process and the panel says so', { timeout: 120_000 }, () => step('stop', async (w) => {
   const frame = await panelFrame(w);
   const running = /running/.test(await headerText(frame));
