@@ -235,6 +235,8 @@ export interface LoadedRun {
   metrics: MetricsRecord[];
   snapshots: TraceSnapshot[];
   weights: { index: WeightsIndex; tensors: WeightMap } | null;
+  /** Files that could not be read (e.g. a snapshot cut short by a full disk); the rest loaded. */
+  unreadable: string[];
 }
 
 function readJson(file: string): unknown {
@@ -267,12 +269,19 @@ export function readWeights(dir: string): { index: WeightsIndex; tensors: Weight
 }
 
 /** Loads a whole run folder (Open Run, the CLI `trace`). A torn last metrics line is skipped. */
-export function readRun(dir: string): LoadedRun {
+/** The spec and status of a run folder, without its metrics, snapshots or weights. */
+export function readRunHeader(dir: string): { spec: RunSpec; status: RunStatus } {
   const statusFile = path.join(dir, 'status.json');
   if (!nodeFs.existsSync(statusFile)) throw new Error(`${dir} is not a run folder (no status.json)`);
   const status = readJson(statusFile) as RunStatus;
   const specFile = path.join(dir, 'spec.json');
   const spec = nodeFs.existsSync(specFile) ? (readJson(specFile) as RunSpec) : status.spec;
+  return { spec, status };
+}
+
+export function readRun(dir: string): LoadedRun {
+  const { spec, status } = readRunHeader(dir);
+  const unreadable: string[] = [];
   const metrics: MetricsRecord[] = [];
   const mFile = path.join(dir, 'metrics.jsonl');
   if (nodeFs.existsSync(mFile)) {
@@ -294,7 +303,14 @@ export function readRun(dir: string): LoadedRun {
       return [Number(m[1]), Number(m[2])];
     };
     files.sort((a, b) => key(a)[0] - key(b)[0] || key(a)[1] - key(b)[1]);
-    for (const f of files) snapshots.push(readSnapshot(path.join(tDir, f)));
+    for (const f of files) {
+      // One damaged snapshot (a crash or a full disk mid-write) must not hide the others.
+      try {
+        snapshots.push(readSnapshot(path.join(tDir, f)));
+      } catch {
+        unreadable.push(path.join('traces', f));
+      }
+    }
   }
-  return { dir, spec, status, metrics, snapshots, weights: readWeights(dir) };
+  return { dir, spec, status, metrics, snapshots, weights: readWeights(dir), unreadable };
 }

@@ -25,7 +25,15 @@ export function createHost(context: vscode.ExtensionContext): Host {
   const output = vscode.window.createOutputChannel('RNN Debugger');
   const store = new RunStore(
     { maxMetrics: 100_000, maxSnapshots: Math.max(1, s.maxSnapshots), snapshotBytes: Math.max(1, s.snapshotMegabytes) * 1024 * 1024 },
-    (dir) => readRun(dir),
+    (dir) => {
+      const run = readRun(dir);
+      if (run.unreadable.length) {
+        const n = run.unreadable.length;
+        output.appendLine(`${dir}: ${n} file${n === 1 ? '' : 's'} could not be read and ${n === 1 ? 'is' : 'are'} left out: ${run.unreadable.join(', ')}`);
+        void vscode.window.showWarningMessage(`RNN Debugger: ${n} damaged file${n === 1 ? '' : 's'} in ${dir} left out; the rest of the run is shown.`);
+      }
+      return run;
+    },
   );
   const panel = new PanelHost(context, store, output);
   const runs = new RunManager(context, store, output, (ids) => panel.show(ids, true));

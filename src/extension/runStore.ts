@@ -202,13 +202,14 @@ export class RunStore {
     return !!this.entries.get(runId)?.traceText;
   }
   /**
-   * Runs `text` through the live model of `runId`: a TraceSnapshot whose timesteps are the
-   * text's characters (tokens = their ids in the run's vocabulary). Rejects when the run has no
-   * live trainer or the trainer cannot evaluate text (e.g. a synthetic task).
+   * Runs `text` through the latest saved weights of `runId` (its live trainer, or an evaluator
+   * process once the trainer has gone): a TraceSnapshot whose timesteps are the text's characters
+   * (tokens = their ids in the run's vocabulary). Rejects when no provider is registered or the
+   * run cannot evaluate text (e.g. a synthetic task).
    */
   traceText(runId: string, text: string): Promise<TraceSnapshot> {
     const p = this.entries.get(runId)?.traceText;
-    if (!p) return Promise.reject(new Error(`run ${runId} has no live trainer to evaluate text`));
+    if (!p) return Promise.reject(new Error(`run ${runId} cannot evaluate text (no live trainer and no saved weights)`));
     return p(text);
   }
   // #endregion

@@ -31,7 +31,7 @@ export interface StartMessage {
 /**
  * Instead of training: serve `traceText` requests from the saved weights of a finished (or
  * reopened) run folder, so the inline inspector works after the run's trainer has exited. Sent
- * once, right after the fork; answered by `status` (the folder's) or `fatal`.
+ * once, right after the fork; a folder that cannot be read ends the process with `fatal`.
  */
 export interface EvaluateMessage {
   type: 'evaluate';
@@ -45,7 +45,7 @@ export interface PauseMessage { type: 'pause' }
 export interface ResumeMessage { type: 'resume' }
 /** Finish the current step, write the final status ('stopped') and exit. */
 export interface StopMessage { type: 'stop' }
-/** Evaluate the current model on a text (inline gate inspector); answered by `traceTextResult`. */
+/** Evaluate the run's latest saved weights on a text (inline gate inspector); answered by `traceTextResult`. */
 export interface TraceTextRequest {
   type: 'traceText';
   /** Correlates the answer; unique per process. */

@@ -3,7 +3,7 @@
 // obeys pause/resume/stop between steps and answers traceText requests.
 
 import { defaultWasmDir, selectBackend } from '../core/backend';
-import { readRun } from '../core/runFolder';
+import { readRunHeader } from '../core/runFolder';
 import { runTraining } from '../core/train';
 import { resolveSpec } from '../core/spec';
 import { assertNever, isToTrainerMessage, type FromTrainerMessage, type StartMessage, type ToTrainerMessage } from '../protocol/trainer';
@@ -113,7 +113,7 @@ function handle(msg: ToTrainerMessage): void {
 
 /** Evaluate mode: the saved run's spec and vocabulary, on the backend its spec asks for. */
 async function serveSavedRun(runDir: string, wasmDir: string): Promise<void> {
-  const run = readRun(runDir);
+  const run = readRunHeader(runDir);
   const choice = await selectBackend(run.spec.backend === 'auto' ? 'auto' : run.spec.backend, { wasmDir: wasmDir || defaultWasmDir() });
   lastStatus = run.status;
   evalRun = { spec: run.spec, runDir, vocabulary: () => run.status.vocabulary };

@@ -178,7 +178,7 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     if (!run) return;
     if (!this.store.canTraceText(run.id)) {
       void vscode.window.showWarningMessage(
-        `RNN Debugger: run "${run.name}" has no live trainer to evaluate text (state: ${run.state}). Inspect a run while it trains.`,
+        `RNN Debugger: run "${run.name}" cannot evaluate text (state: ${run.state}): it is not a character-level run, or it saved no weights yet.`,
       );
       return;
     }

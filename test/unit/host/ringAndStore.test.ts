@@ -104,12 +104,12 @@ test('store: selection is shared state with an event', () => {
 test('store: traceText goes to the live trainer, and fails clearly without one', async () => {
   const store = new RunStore();
   store.addRun(status('a'), null);
-  await assert.rejects(store.traceText('a', 'hi'), /no live trainer/);
+  await assert.rejects(store.traceText('a', 'hi'), /cannot evaluate text/);
   store.setTraceTextProvider('a', async (text) => ({ ...snapshot(0, text.length, 2), tokens: Int32Array.from(text, (ch) => ch.charCodeAt(0)) }));
   assert.ok(store.canTraceText('a'));
   const t = await store.traceText('a', 'abc');
   assert.equal(t.steps, 3);
   assert.deepEqual([...(t.tokens ?? [])], [97, 98, 99]);
   store.setTraceTextProvider('a', undefined);
-  await assert.rejects(store.traceText('a', 'hi'), /no live trainer/);
+  await assert.rejects(store.traceText('a', 'hi'), /cannot evaluate text/);
 });

@@ -220,3 +220,21 @@ test('no tensors leak per step (text data with carried state and traces)', async
   // Whatever a run leaves behind does not grow with the number of steps.
   assert.equal(afterLong, afterShort);
 });
+
+test('a damaged snapshot file does not hide the rest of the run', async () => {
+  const runDir = path.join(tmp, 'run-damaged');
+  const { hooks } = recorder();
+  const spec = tiny({ train: { steps: 6, batchSize: 4 }, trace: { every: 2 } });
+  assert.equal((await runTraining(spec, { runDir, wasmDir, hooks })).state, 'completed');
+  const whole = readRun(runDir);
+  assert.ok(whole.snapshots.length >= 3, `${whole.snapshots.length} snapshots`);
+  assert.deepEqual(whole.unreadable, []);
+  // Cut one snapshot short, as a full disk or a crash mid-write would.
+  const victim = fs.readdirSync(path.join(runDir, 'traces')).filter((f) => f.endsWith('.json')).sort()[1];
+  fs.writeFileSync(path.join(runDir, 'traces', victim), '{"format": "rnn-debugger-trace", "vers');
+  const run = readRun(runDir);
+  assert.equal(run.snapshots.length, whole.snapshots.length - 1);
+  assert.deepEqual(run.unreadable, [path.join('traces', victim)]);
+  assert.equal(run.metrics.length, whole.metrics.length);
+  assert.ok(run.weights);
+});
