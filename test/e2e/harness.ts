@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type Frame, type Page, chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 
 export const ROOT = resolve(__dirname, '..', '..');
 /** Screenshots, code-server logs and extension-host logs of failed and passed runs land here. */
@@ -369,4 +371,19 @@ async function stopServer(server: ChildProcess): Promise<void> {
   // Whatever was left in the group (an extension host or trainer that ignored SIGTERM) goes too.
   killGroup(server, 'SIGKILL');
   live.delete(server);
+}
+
+/**
+ * One workbench for the tests of a file, launched before them and closed after them (also on
+ * failure). Returns `step(label, body)`: runs body on it, saving `<label>-failure.png` if it throws.
+ */
+export function sharedWorkbench(name: string): (label: string, body: (w: Workbench) => Promise<void>) => Promise<void> {
+  let wb: Workbench | undefined;
+  before(async () => { wb = await Workbench.launch({ name }); }, { timeout: 180_000 });
+  after(async () => { await wb?.close(); }, { timeout: 60_000 });
+  return async (label, body) => {
+    const w = wb;
+    assert.ok(w, 'the workbench did not start');
+    try { await body(w); } catch (e) { await w.screenshot(`${label}-failure`); throw e; }
+  };
 }

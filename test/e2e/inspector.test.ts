@@ -4,19 +4,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, Workbench, waitFor } from './harness';
+import { test } from 'node:test';
+import { ROOT, sharedWorkbench, type Workbench, waitFor } from './harness';
 import { METRIC_CHARTS, SNAPSHOT_CHARTS, waitForChartData, panelFrame } from './panel';
 
-let wb: Workbench | undefined;
-before(async () => { wb = await Workbench.launch({ name: 'inspector' }); }, { timeout: 180_000 });
-after(async () => { await wb?.close(); }, { timeout: 60_000 });
-
-async function step(label: string, body: (w: Workbench) => Promise<void>): Promise<void> {
-  const w = wb;
-  assert.ok(w, 'the workbench did not start');
-  try { await body(w); } catch (e) { await w.screenshot(`${label}-failure`); throw e; }
-}
+const step = sharedWorkbench('inspector');
 
 /**
  * Decorations VS Code renders for the active editor's visible lines (class "ced-…"): background

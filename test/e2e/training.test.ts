@@ -2,8 +2,8 @@
 // Stop ends the trainer process; reloading the window restores the panel from the run folder.
 // The tests share one workbench and run in order (each builds on the run the first one started).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Workbench, waitFor } from './harness';
+import { test } from 'node:test';
+import { sharedWorkbench, waitFor } from './harness';
 import { chartPoints, headerText, METRIC_CHARTS, panelFrame, SNAPSHOT_CHARTS, waitForChartData } from './panel';
 
 /** How long a default run may take to show its first metrics and its first trace snapshot. */
@@ -11,16 +11,7 @@ const LIVE_DATA_MS = 120_000;
 const TRAIN = 'RNN Debugger: Train RNN';
 const STOP = 'RNN Debugger: Stop Training';
 
-let wb: Workbench | undefined;
-before(async () => { wb = await Workbench.launch({ name: 'training' }); }, { timeout: 180_000 });
-after(async () => { await wb?.close(); }, { timeout: 60_000 });
-
-/** Runs `body`, saving a screenshot named after the step if it throws. */
-async function step(label: string, body: (w: Workbench) => Promise<void>): Promise<void> {
-  const w = wb;
-  assert.ok(w, 'the workbench did not start');
-  try { await body(w); } catch (e) { await w.screenshot(`${label}-failure`); throw e; }
-}
+const step = sharedWorkbench('training');
 
 test('Train RNN with the default picks opens the panel and its charts fill with live data', { timeout: 300_000 }, () => step('train', async (w) => {
   await w.runCommand(TRAIN);
