@@ -41,7 +41,11 @@ function stopAll(signal = 'SIGTERM') {
   for (const c of children) { try { process.kill(-c.pid, signal); } catch { /* gone */ } }
 }
 
-if (!flag('--no-build')) run(process.execPath, [join(root, 'esbuild.mjs')]);
+if (!flag('--no-build')) {
+  run(process.execPath, [join(root, 'esbuild.mjs')]);
+  // The optional native BLAS bridge of the fused LSTM kernel (never fails; skipped without a C compiler).
+  run(process.execPath, [join(root, 'src', 'core', 'fast', 'native', 'build.mjs')]);
+}
 
 if (onPath('code') && !flag('--code-server')) {
   console.log('start: opening an Extension Development Host with `code`');
