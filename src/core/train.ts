@@ -191,14 +191,15 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
         if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s });
       }
 
-      /** Publishes and persists this step's metrics and snapshots (good or bad steps alike). */
+      /**
+       * Persists, then publishes, this step's metrics and snapshots (good or bad steps alike):
+       * disk first, so whatever the panel has shown is in the run folder if the trainer dies.
+       */
       const record = (m: MetricsRecord): void => {
-        hooks.onMetrics(m);
         folder?.appendMetrics([m]);
-        if (snapshots.length) {
-          hooks.onSnapshot(snapshots);
-          for (const s of snapshots) folder?.writeSnapshot(s);
-        }
+        for (const s of snapshots) folder?.writeSnapshot(s);
+        hooks.onMetrics(m);
+        if (snapshots.length) hooks.onSnapshot(snapshots);
       };
       const groupNorms = gradientNorms(result.grads);
       const gradNorm = Math.sqrt(Object.values(groupNorms).reduce((a, n) => a + n * n, 0));
