@@ -51,7 +51,7 @@ export const DEFAULTS: HostSettings = {
   snapshotIntervalMs: 250, // a T = 1000, H = 256 snapshot is ~10 MB: at most ~40 MB/s over IPC
   maxSnapshots: 64,
   snapshotMegabytes: 256,
-  stopTimeoutSeconds: 5, // one slow step of a big model; then SIGKILL
+  stopTimeoutSeconds: 15, // a slow step of a big model (T = 1000, H = 256: ~3 s) or a text evaluation in progress; then SIGKILL
   debugPort: 0,
 };
 
