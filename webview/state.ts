@@ -8,6 +8,7 @@ import { typedBytes, type TraceSnapshot } from '../src/protocol/trace';
  * a bound a long run at T = 1000, H = 256 would grow the webview by ~8 MB per snapshot.
  */
 export const PANEL_SNAPSHOT_LIMITS = { count: 64, bytes: 256 * 1024 * 1024 };
+
 import type { RunData, Selection, ToWebviewMessage } from '../src/protocol/webview';
 
 export class PanelState {

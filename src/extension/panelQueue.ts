@@ -76,8 +76,44 @@ export function thinMetrics(records: MetricsRecord[], max = MAX_HYDRATE_METRICS)
   return out;
 }
 
+/**
+ * A snapshot whose typed arrays are views into one shared ArrayBuffer, as snapshots arrive from
+ * the trainer's IPC channel. Snapshots read from a run folder hold one small buffer per array,
+ * and those reached a code-server webview as empty arrays (seen in the end-to-end tests after
+ * Open Run and Reload Window); the packed form is the one the live stream proves to work.
+ */
+export function packSnapshot<T>(snapshot: T): T {
+  const arrays: (Float32Array | Int32Array)[] = [];
+  const collect = (v: unknown, depth: number): void => {
+    if (v instanceof Float32Array || v instanceof Int32Array) arrays.push(v);
+    else if (v && typeof v === 'object' && depth < 6) for (const x of Object.values(v)) collect(x, depth + 1);
+  };
+  collect(snapshot, 0);
+  const buffer = new ArrayBuffer(arrays.reduce((n, a) => n + a.byteLength, 0));
+  const copies = new Map<unknown, Float32Array | Int32Array>();
+  let offset = 0;
+  for (const a of arrays) {
+    const view = a instanceof Float32Array ? new Float32Array(buffer, offset, a.length) : new Int32Array(buffer, offset, a.length);
+    view.set(a);
+    copies.set(a, view);
+    offset += a.byteLength;
+  }
+  const rebuild = (v: unknown, depth: number): unknown => {
+    if (copies.has(v)) return copies.get(v);
+    if (Array.isArray(v)) return v.map((x) => rebuild(x, depth + 1));
+    if (v && typeof v === 'object' && depth < 6) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rebuild(x, depth + 1)]));
+    return v;
+  };
+  return rebuild(snapshot, 0) as T;
+}
+
 export function hydrateMessage(runs: RunData[], shownRunIds: string[], selection: Selection): HydrateMessage {
-  return { type: 'hydrate', runs: runs.map((r) => ({ ...r, metrics: thinMetrics(r.metrics) })), shownRunIds, selection };
+  return {
+    type: 'hydrate',
+    runs: runs.map((r) => ({ ...r, metrics: thinMetrics(r.metrics), snapshots: r.snapshots.map((s) => packSnapshot(s)) })),
+    shownRunIds,
+    selection,
+  };
 }
 
 /** A nonce for the webview's script tag (CSP `script-src 'nonce-…'`). */

@@ -141,9 +141,6 @@ async function train(msg: StartMessage): Promise<void> {
       onSnapshot: (s) => out.snapshot(s),
       onLog: (line) => out.log(line),
       checkpoint: async () => {
-        // Let the event loop read the IPC channel between steps: without a macrotask turn here,
-        // stop / pause / traceText messages wait until a send happens to block on the pipe.
-        await new Promise<void>((resolve) => setImmediate(resolve));
         while (paused && !stopRequested) await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
         return stopRequested ? 'stop' : 'continue';

@@ -358,6 +358,11 @@ export class Workbench {
     try { writeFileSync(join(ARTIFACTS, `${this.name}.exthost.log`), this.extensionHostLog()); } catch { /* best effort */ }
     await Promise.race([this.browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
     await stopServer(this.server);
+    // The run folders the tests wrote (small: short runs), to read when a test about them fails.
+    try {
+      const runs = join(this.workspace, '.rnn-debugger', 'runs');
+      if (existsSync(runs)) cpSync(runs, join(ARTIFACTS, `${this.name}-runs`), { recursive: true });
+    } catch { /* best effort */ }
     rmSync(this.home, { recursive: true, force: true, maxRetries: 3 });
   }
 }

@@ -17,3 +17,15 @@ test('streamed snapshots beyond the limit drop the oldest; a replayed step repla
   st.apply({ type: 'snapshot', runId: 'a', snapshot: snapshot((n - 1) * 5) });
   assert.equal(st.runs.get('a')!.snapshots.length, PANEL_SNAPSHOT_LIMITS.count);
 });
+
+test('hydrate packs each snapshot into one buffer, values unchanged', async () => {
+  const { packSnapshot } = await import('../../../src/extension/panelQueue');
+  const snap = snapshot(7);
+  const packed = packSnapshot(snap);
+  const l = packed.layers[0];
+  assert.ok(l.values.h instanceof Float32Array && l.reachH instanceof Float32Array);
+  assert.equal(l.values.h.buffer, l.reachH.buffer, 'one shared buffer');
+  assert.deepEqual(Array.from(l.values.h), Array.from(snap.layers[0].values.h));
+  assert.deepEqual(Array.from(l.reachH), Array.from(snap.layers[0].reachH));
+  assert.equal(packed.step, 7);
+});
