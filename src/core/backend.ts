@@ -79,6 +79,10 @@ async function tryBackend(name: BackendName, wasmDir: string): Promise<string | 
  * loads; an explicit choice that cannot load is an error naming why.
  */
 export async function selectBackend(preference: BackendName | 'auto', opts: { wasmDir: string }): Promise<BackendChoice> {
+  // tfjs's own log warnings are off: the only one reaching a trainer is the cpu backend's
+  // "install tfjs-node to speed things up" banner, and the choice and the skipped backends are
+  // reported by us (the 'PROD' flag gates tfjs's log.warn and nothing else).
+  tf.env().set('PROD', true);
   const skipped: Partial<Record<BackendName, string>> = {};
   const order: readonly BackendName[] = preference === 'auto' ? BACKENDS : [preference];
   let chosen: BackendName | null = null;
