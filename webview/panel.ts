@@ -211,7 +211,7 @@ export class Panel {
         `backend ${s.backend ?? '—'}`,
       ].join(' · ');
       h.append(name, facts);
-      if (s.reason && (s.state === 'failed' || s.state === 'stopped')) {
+      if (s.reason && (s.state === 'failed' || s.state === 'stopped' || s.state === 'interrupted')) {
         const r = div('run-reason'); r.textContent = s.reason; h.append(r);
       }
       this.headers.append(h);

@@ -20,8 +20,11 @@ export interface TrainHooks {
   /** On trace steps (one per traced sample). */
   onSnapshot(snapshots: TraceSnapshot[]): void;
   onLog(line: string): void;
-  /** Awaited between steps; resolve 'stop' to end the run (state 'stopped'). Pausing = not resolving yet. */
-  checkpoint(): Promise<'continue' | 'stop'>;
+  /**
+   * Awaited between steps; resolve 'stop' to end the run (state 'stopped'), 'interrupt' when
+   * whoever started it has gone (state 'interrupted'). Pausing = not resolving yet.
+   */
+  checkpoint(): Promise<'continue' | 'stop' | 'interrupt'>;
 }
 
 export interface TrainOptions {
@@ -113,6 +116,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
     step: 0,
     startedAt: now,
     updatedAt: now,
+    pid: process.pid,
     spec,
   };
   const folder = opts.runDir ? new RunFolder(opts.runDir, (msg) => {
@@ -169,9 +173,15 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
     for (let step = 1; step <= steps; step++) {
       // Let IPC messages (stop, pause) in even when checkpoint() resolves at once.
       await yieldToEventLoop();
-      if ((await hooks.checkpoint()) === 'stop') {
+      const next = await hooks.checkpoint();
+      if (next === 'stop') {
         status.state = 'stopped';
         status.reason = `stopped by the user after step ${status.step}`;
+        break;
+      }
+      if (next === 'interrupt') {
+        status.state = 'interrupted';
+        status.reason = `the editor that started the run went away (window closed or reloaded) after step ${status.step}`;
         break;
       }
       const t0 = performance.now();

@@ -5,9 +5,11 @@
 import * as vscode from 'vscode';
 import { readRun } from '../core/runFolder';
 import { PanelHost } from './panel';
+import { listRunFolders, settleInterrupted } from './runFolders';
 import { RunManager } from './runManager';
 import { RunStore } from './runStore';
 import { readSettings } from './settings';
+import { writeStatusFile } from './trainerClient';
 
 export interface Host {
   /** Every run this window knows: live ones and reopened run folders. Events + getters. */
@@ -37,6 +39,11 @@ export function createHost(context: vscode.ExtensionContext): Host {
   );
   const panel = new PanelHost(context, store, output);
   const runs = new RunManager(context, store, output, (ids) => panel.show(ids, true));
+  // Every run of the runs folder is listed from the start (read when first shown); one left
+  // "running" by a window that went away is settled as interrupted (not in restricted mode,
+  // which writes nothing into the workspace).
+  const write = vscode.workspace.isTrusted ? writeStatusFile : () => undefined;
+  for (const f of listRunFolders(runs.runsRoot()).reverse()) store.addSavedRun(settleInterrupted(f, write), f.dir);
   // Disposed in reverse: runs (kills trainers) before the panel and the store.
   context.subscriptions.push(output, { dispose: () => store.dispose() }, panel, runs);
   return { store, runs, panel, output };

@@ -38,6 +38,35 @@ export function listRunFolders(root: string): RunFolderInfo[] {
   return out.sort((a, b) => (b.status.startedAt ?? 0) - (a.status.startedAt ?? 0));
 }
 
+/** Whether a process is alive (signal 0 tests without sending; EPERM means it exists). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A folder whose status says the run is live although its trainer is gone (the window that
+ * started it was reloaded or closed before the run could say so) is rewritten as 'interrupted',
+ * so it does not claim "running" for good. A run whose trainer process still exists (e.g. one
+ * started by another window) is left as it is. Returns the status to show.
+ */
+export function settleInterrupted(info: RunFolderInfo, write: (dir: string, s: RunStatus) => void, alive: (pid: number) => boolean = processAlive): RunStatus {
+  const s = info.status;
+  const live = s.state === 'starting' || s.state === 'running' || s.state === 'paused';
+  if (!live || (typeof s.pid === 'number' && s.pid > 0 && alive(s.pid))) return s;
+  const settled: RunStatus = { ...s, state: 'interrupted', reason: s.reason ?? `the trainer ended without a final status after step ${s.step} (window closed or reloaded)`, updatedAt: Date.now() };
+  try {
+    write(info.dir, settled);
+  } catch {
+    // A read-only run folder: show it as interrupted all the same.
+  }
+  return settled;
+}
+
 /** A run id that sorts by time and says what ran: `20261128-183012-lstm-adding50-k3f9`. */
 export function newRunId(spec: RunSpec, now = new Date(), random: () => number = Math.random): string {
   const p = (n: number) => String(n).padStart(2, '0');

@@ -248,9 +248,9 @@ export class RunManager implements vscode.Disposable {
       const s = this.store.status(runId);
       if (s && run.runDir && existsSync(run.runDir)) {
         try {
-          writeStatusFile(run.runDir, { ...s, state: 'stopped', reason: 'the VS Code window was closed or the extension reloaded', updatedAt: Date.now() });
+          writeStatusFile(run.runDir, { ...s, state: 'interrupted', reason: `the VS Code window was closed or the extension reloaded after step ${s.step}`, updatedAt: Date.now() });
         } catch {
-          // Shutting down: nowhere left to report; a reopened run shows as interrupted.
+          // Shutting down: nowhere left to report; the next activation settles it (settleInterrupted).
         }
       }
     }

@@ -55,6 +55,8 @@ interface Entry {
   metrics: Ring<MetricsRecord>;
   snapshots: Ring<TraceSnapshot>;
   traceText?: TraceTextProvider;
+  /** A run folder listed but not read yet: its metrics and snapshots are read on first use. */
+  unread?: boolean;
 }
 
 export class RunStore {
@@ -96,14 +98,19 @@ export class RunStore {
   }
   /** Metrics kept in memory, oldest first. */
   metrics(runId: string): MetricsRecord[] {
-    return this.entries.get(runId)?.metrics.toArray() ?? [];
+    return this.read(runId)?.metrics.toArray() ?? [];
+  }
+  /** The newest metrics record in memory; a listed run folder is not read for it. */
+  lastMetrics(runId: string): MetricsRecord | undefined {
+    const e = this.entries.get(runId);
+    return e?.unread ? undefined : e?.metrics.last();
   }
   /** Snapshots kept in memory, oldest first. */
   snapshots(runId: string): TraceSnapshot[] {
-    return this.entries.get(runId)?.snapshots.toArray() ?? [];
+    return this.read(runId)?.snapshots.toArray() ?? [];
   }
   latestSnapshot(runId: string): TraceSnapshot | undefined {
-    return this.entries.get(runId)?.snapshots.last();
+    return this.read(runId)?.snapshots.last();
   }
   /** The run folder, or null for a memory-only run. */
   runDir(runId: string): string | null {
@@ -143,6 +150,31 @@ export class RunStore {
     this._onDidChangeRun.fire({ runId: status.id, status, kind: existed ? 'changed' : 'added' });
   }
 
+  /**
+   * Lists a run folder without reading it (the Runs view at activation): its metrics and
+   * snapshots are read the first time something asks for them. A run already known is kept.
+   */
+  addSavedRun(status: RunStatus, runDir: string): void {
+    if (this.entries.has(status.id)) return;
+    this.addRun(status, runDir);
+    (this.entries.get(status.id) as Entry).unread = true;
+  }
+
+  /** The entry, with a listed run folder read in on first use. */
+  private read(runId: string): Entry | undefined {
+    const e = this.entries.get(runId);
+    if (!e?.unread || !e.runDir || !this.readRun) return e;
+    e.unread = false;
+    try {
+      const run = this.readRun(e.runDir);
+      e.metrics.push(...run.metrics);
+      e.snapshots.push(...run.snapshots);
+    } catch {
+      // Unreadable now (deleted, damaged): the listed status is all there is to show.
+    }
+    return e;
+  }
+
   /** Reads a run folder (Open Run, window reload). Throws what the reader throws. */
   loadRun(dir: string): RunStatus {
     if (!this.readRun) throw new Error('no run-folder reader configured');
@@ -150,10 +182,10 @@ export class RunStore {
     // A folder whose trainer is gone but whose status still says "running" was cut short
     // (window closed, machine crashed): show it as such rather than as live.
     let status = run.status;
-    if (isActiveState(status.state) && !this.isLive(status.id)) {
-      status = { ...status, state: 'failed', reason: status.reason ?? 'the trainer ended without a final status (run was interrupted)' };
-    }
     if (this.isLive(status.id)) return this.status(status.id) as RunStatus;
+    if (isActiveState(status.state)) {
+      status = { ...status, state: 'interrupted', reason: status.reason ?? `the trainer ended without a final status after step ${status.step}` };
+    }
     this.addRun(status, dir, { metrics: run.metrics, snapshots: run.snapshots });
     return status;
   }

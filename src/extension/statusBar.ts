@@ -22,8 +22,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, store: RunSt
       item.hide();
       return;
     }
-    const metrics = store.metrics(s.id);
-    const { text, tooltip } = statusBarText(s, metrics[metrics.length - 1], live.length);
+    const { text, tooltip } = statusBarText(s, store.lastMetrics(s.id), live.length);
     item.text = text;
     item.tooltip = tooltip;
     item.backgroundColor = s.state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;

@@ -15,7 +15,8 @@ export function statusBarText(s: RunStatus, last: MetricsRecord | undefined, liv
     s.state === 'running' ? '$(sync~spin)' :
     s.state === 'paused' ? '$(debug-pause)' :
     s.state === 'completed' ? '$(check)' :
-    s.state === 'stopped' ? '$(debug-stop)' : '$(error)';
+    s.state === 'stopped' ? '$(debug-stop)' :
+    s.state === 'interrupted' ? '$(debug-disconnect)' : '$(error)';
   const parts = [`${icon} RNN ${s.state === 'starting' ? 'starting' : `${s.step}/${s.spec.train.steps}`}`];
   if (last) parts.push(`loss ${formatLoss(last.loss)}`);
   if (s.backend) parts.push(s.backend);

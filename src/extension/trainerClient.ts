@@ -33,7 +33,7 @@ export interface TrainerExit {
   killedAfterTimeout: boolean;
 }
 
-const TERMINAL = new Set(['completed', 'stopped', 'failed']);
+const TERMINAL = new Set(['completed', 'stopped', 'interrupted', 'failed']);
 
 export class TrainerClient {
   private readonly child: ChildProcess;

@@ -80,7 +80,11 @@ export interface TraceSnapshot {
   layers: LayerTrace[];
 }
 
-export type RunState = 'starting' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
+/**
+ * 'interrupted': the editor that started the run went away (window closed or reloaded, extension
+ * host ended) and the trainer ended with it; what it recorded is kept.
+ */
+export type RunState = 'starting' | 'running' | 'paused' | 'completed' | 'stopped' | 'interrupted' | 'failed';
 
 /** What a run is, where it runs and how it ended (status.json in the run folder). */
 export interface RunStatus {
@@ -103,6 +107,8 @@ export interface RunStatus {
   baseline?: number;
   startedAt: number;
   updatedAt: number;
+  /** The trainer's process id while it runs: tells a live run of another window from one cut short. */
+  pid?: number;
   spec: RunSpec;
 }
 

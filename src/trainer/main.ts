@@ -28,6 +28,10 @@ const send: Send = (msg: FromTrainerMessage) =>
   });
 
 let started = false;
+/** A `start` run is in progress (not evaluate mode). */
+let training = false;
+/** The host disconnected during training. */
+let interrupted = false;
 let stopRequested = false;
 let paused = false;
 let lastStatus: RunStatus | null = null;
@@ -46,8 +50,14 @@ async function fatal(err: unknown): Promise<never> {
 
 process.on('uncaughtException', (err) => void fatal(err));
 process.on('unhandledRejection', (err) => void fatal(err));
-// The host went away (window closed, extension host crashed): nobody is listening any more.
-process.on('disconnect', () => process.exit(0));
+// The host went away (window closed or reloaded, extension host crashed): nobody is listening
+// any more. A training run finishes its step and writes its final status ('interrupted') so the
+// run folder does not claim "running" for good; anything else just ends.
+process.on('disconnect', () => {
+  if (!training) process.exit(0);
+  interrupted = true;
+  wake?.();
+});
 
 process.on('message', (raw: unknown) => {
   if (!isToTrainerMessage(raw)) {
@@ -62,6 +72,7 @@ function handle(msg: ToTrainerMessage): void {
     case 'start':
       if (started) return void send({ type: 'log', line: 'trainer: a second start was ignored (one run per process)' });
       started = true;
+      training = true;
       evalRun = { spec: msg.spec, runDir: msg.runDir, vocabulary: () => lastStatus?.vocabulary };
       void train(msg);
       return;
@@ -141,9 +152,9 @@ async function train(msg: StartMessage): Promise<void> {
       onSnapshot: (s) => out.snapshot(s),
       onLog: (line) => out.log(line),
       checkpoint: async () => {
-        while (paused && !stopRequested) await new Promise<void>((resolve) => (wake = resolve));
+        while (paused && !stopRequested && !interrupted) await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
-        return stopRequested ? 'stop' : 'continue';
+        return interrupted ? 'interrupt' : stopRequested ? 'stop' : 'continue';
       },
     },
   });

@@ -150,7 +150,9 @@ export class Workbench {
     const userDataDir = join(home, 'user-data');
     const extensionsDir = join(home, 'extensions');
     if (!existsSync(SAMPLE_WORKSPACE)) throw new Error(`sample workspace missing: ${SAMPLE_WORKSPACE}`);
-    cpSync(SAMPLE_WORKSPACE, workspace, { recursive: true });
+    // The sample files only: run folders a previous `npm start` left in samples/workspace are not
+    // this test's (each test finds its own runs by the ids it started).
+    cpSync(SAMPLE_WORKSPACE, workspace, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes('.rnn-debugger') });
     mkdirSync(join(userDataDir, 'User'), { recursive: true });
     writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
       'workbench.startupEditor': 'none',
@@ -263,6 +265,47 @@ export class Workbench {
       throw new Error(`${e.message}; quick pick steps accepted: ${seen.join(' → ') || 'none'}`);
     });
     return seen;
+  }
+
+  /**
+   * Train RNN from the palette with the summary pick's defaults except the step count: a test
+   * that acts on a live run asks for more steps than it can ever reach, so the run is still
+   * training whatever the machine's speed, and ends only when the test stops it. Returns the id
+   * of the run it started (the run folder that appeared).
+   */
+  async train(opts: { steps: number }): Promise<string> {
+    const before = new Set(this.runIds());
+    const page = this.page;
+    const widget = page.locator('.quick-input-widget');
+    const title = widget.locator('.quick-input-title');
+    await this.runCommand('RNN Debugger: Train RNN');
+    await waitFor(async () => /Train RNN/.test(await title.innerText({ timeout: 500 }).catch(() => '')), 'the Train RNN summary pick to open', 30_000);
+    await widget.locator('input').fill('Steps');
+    await widget.locator('.quick-input-list .monaco-list-row', { hasText: /^Steps/ }).first().click({ timeout: 10_000 });
+    await waitFor(async () => /Steps/.test(await title.innerText({ timeout: 500 }).catch(() => '')), 'the Steps input box to open', 15_000);
+    await widget.locator('input').fill(String(opts.steps));
+    await page.keyboard.press('Enter');
+    // Back on the summary, whose Train row now says the step count: Enter trains.
+    const trainRow = widget.locator('.quick-input-list .monaco-list-row', { hasText: `${opts.steps} steps` }).first();
+    await trainRow.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    return waitFor(() => this.runIds().find((id) => !before.has(id)), 'a run folder for the new run to appear', 60_000);
+  }
+
+  /** The run folders of the workspace's runs folder (their names are the run ids). */
+  runIds(): string[] {
+    const dir = join(this.workspace, '.rnn-debugger', 'runs');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  }
+
+  /** The run folder of a run. */
+  runDir(runId: string): string {
+    return join(this.workspace, '.rnn-debugger', 'runs', runId);
+  }
+
+  /** The state its status.json records ('starting', 'running', 'stopped', …), or undefined before it exists. */
+  runState(runId: string): string | undefined {
+    try { return (JSON.parse(readFileSync(join(this.runDir(runId), 'status.json'), 'utf8')) as { state?: string }).state; } catch { return undefined; }
   }
 
   /** Labels of the rows the quick pick / palette currently shows (empty when it is closed). */

@@ -2,13 +2,15 @@
 // explains one on hover, and the RNN Debugger side bar lists the run and its diagnostics.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT, sharedWorkbench, type Workbench, waitFor } from './harness';
 import { METRIC_CHARTS, SNAPSHOT_CHARTS, waitForChartData, panelFrame } from './panel';
 
 const step = sharedWorkbench('inspector');
+/** The text run of these tests: more steps than they wait for, so it is live until they stop it. */
+let runId = '';
 
 /**
  * Decorations VS Code renders for the active editor's visible lines (class "ced-…"): background
@@ -35,8 +37,8 @@ async function hoverFirstLine(w: Workbench): Promise<string> {
 
 test('a run on corpus.txt tints the text, and hovering a character explains it', { timeout: 360_000 }, () => step('inspect', async (w) => {
   await w.openFile('corpus.txt');
-  await w.runCommand('RNN Debugger: Train RNN');
-  await w.acceptQuickPicksUntil(async () => (await panelFrame(w, 500).catch(() => undefined)) !== undefined, 'the panel of the text run to open');
+  runId = await w.train({ steps: 1_000_000 });
+  await panelFrame(w);
   // The inspector needs a trace snapshot of the model (the first one comes with the first steps).
   await waitForChartData(w, [...METRIC_CHARTS, ...SNAPSHOT_CHARTS], 'the text run', 150_000);
   await w.openFile('corpus.txt');
@@ -63,8 +65,11 @@ test('the RNN Debugger side bar lists the run and its diagnostics', { timeout: 1
 }));
 
 test('after Stop the inspector evaluates the saved weights, and its hover equals `rnn-debugger trace` of the run', { timeout: 240_000 }, () => step('saved', async (w) => {
+  assert.equal(w.runState(runId), 'running', 'the text run should still be training when Stop is sent');
+  assert.ok(w.trainerProcesses().length > 0, 'the text run has no trainer process before Stop');
   await w.runCommand('RNN Debugger: Stop Training');
   await waitFor(() => w.trainerProcesses().length === 0, 'the trainer to exit after Stop', 60_000);
+  await waitFor(() => w.runState(runId) === 'stopped', 'status.json of the run to say "stopped"', 30_000);
   await w.page.keyboard.press('Escape');
   await w.openFile('corpus.txt');
   await w.runCommand('RNN Debugger: Stop Inspecting');
@@ -79,8 +84,7 @@ test('after Stop the inspector evaluates the saved weights, and its hover equals
   const step = Number((text.match(/model at step (\d+)/) ?? [])[1]);
   const unit = Number((text.match(/unit (\d+)/) ?? [])[1]);
   assert.ok(Number.isInteger(t) && Number.isInteger(step) && Number.isInteger(unit), `cannot read t / step / unit from the hover: ${text}`);
-  const runsDir = join(w.workspace, '.rnn-debugger', 'runs');
-  const runDir = join(runsDir, readdirSync(runsDir)[0]);
+  const runDir = w.runDir(runId);
   const out = join(w.home, 'trace.json');
   const cli = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'trace', '--run', runDir, '--text', join(w.workspace, 'corpus.txt'), '--out', out], { encoding: 'utf8' });
   assert.equal(cli.status, 0, `rnn-debugger trace failed: ${cli.stdout}\n${cli.stderr}`);

@@ -26,6 +26,7 @@ const STATE_ICONS: Record<RunState, { id: string; color?: string }> = {
   paused: { id: 'debug-pause', color: 'charts.yellow' },
   completed: { id: 'pass', color: 'testing.iconPassed' },
   stopped: { id: 'debug-stop' },
+  interrupted: { id: 'debug-disconnect', color: 'charts.yellow' },
   failed: { id: 'error', color: 'errorForeground' },
 };
 

@@ -139,10 +139,7 @@ export class Sidebar implements vscode.Disposable {
 
   private runRows(): ItemSpec[] {
     const current = this.currentRunId();
-    return sortRuns(this.store.runs()).map((s) => {
-      const m = this.store.metrics(s.id);
-      return runItem(s, m[m.length - 1], s.id === current);
-    });
+    return sortRuns(this.store.runs()).map((s) => runItem(s, this.store.lastMetrics(s.id), s.id === current));
   }
 
   private diagnosticRows(): ItemSpec[] {

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ring, typedBytes } from '../../../src/extension/ring';
+import { settleInterrupted } from '../../../src/extension/runFolders';
 import { RunStore, type LoadedRun, type RunEvent } from '../../../src/extension/runStore';
 import { metrics, snapshot, status } from './fixtures';
 
@@ -66,7 +67,7 @@ test('store: events, bounded memory, getters', () => {
   assert.equal(events.at(-1)?.kind, 'removed');
 });
 
-test('store: reopening a run folder replays it; a folder cut short is shown as failed', () => {
+test('store: reopening a run folder replays it; a folder cut short is shown as interrupted', () => {
   const folders: Record<string, LoadedRun> = {
     '/runs/done': { status: status('done', { state: 'completed', step: 3 }), metrics: [metrics(1), metrics(2), metrics(3)], snapshots: [snapshot(0), snapshot(3)] },
     '/runs/cut': { status: status('cut', { state: 'running', step: 2 }), metrics: [metrics(1), metrics(2)], snapshots: [] },
@@ -81,8 +82,8 @@ test('store: reopening a run folder replays it; a folder cut short is shown as f
   assert.deepEqual(store.snapshots('done').map((s) => s.step), [0, 3]);
   assert.equal(store.runDir('done'), '/runs/done');
   const cut = store.loadRun('/runs/cut');
-  assert.equal(cut.state, 'failed');
-  assert.match(cut.reason ?? '', /without a final status/);
+  assert.equal(cut.state, 'interrupted');
+  assert.match(cut.reason ?? '', /without a final status after step 2/);
   assert.throws(() => store.loadRun('/runs/missing'), /no run folder/);
   // Reopening the folder of a run that is live in this window keeps the live run.
   store.addRun(status('live', { step: 9 }), '/runs/live');
@@ -112,4 +113,47 @@ test('store: traceText goes to the live trainer, and fails clearly without one',
   assert.deepEqual([...(t.tokens ?? [])], [97, 98, 99]);
   store.setTraceTextProvider('a', undefined);
   await assert.rejects(store.traceText('a', 'hi'), /cannot evaluate text/);
+});
+
+test('store: listed run folders are read only when first asked for, once', () => {
+  const reads: string[] = [];
+  const store = new RunStore(undefined, (dir) => {
+    reads.push(dir);
+    return { status: status('a', { state: 'completed', step: 2 }), metrics: [metrics(1), metrics(2)], snapshots: [snapshot(2)] };
+  });
+  const events: RunEvent[] = [];
+  store.onDidChangeRun((e) => events.push(e));
+  store.addSavedRun(status('a', { state: 'completed', step: 2 }), '/runs/a');
+  assert.deepEqual(store.runIds(), ['a'], 'the Runs view lists it at once');
+  assert.deepEqual(events.map((e) => e.kind), ['added']);
+  assert.deepEqual(reads, [], 'listing reads no metrics or snapshots');
+  assert.deepEqual(store.metrics('a').map((m) => m.step), [1, 2]);
+  assert.equal(store.latestSnapshot('a')?.step, 2);
+  assert.deepEqual(store.snapshots('a').map((s) => s.step), [2]);
+  assert.deepEqual(reads, ['/runs/a'], 'read once, on first use');
+  // A run already known (live or loaded) is not replaced by its listing.
+  store.addRun(status('b', { state: 'running', step: 7 }), '/runs/b');
+  store.addSavedRun(status('b', { state: 'running', step: 1 }), '/runs/b');
+  assert.equal(store.status('b')?.step, 7);
+  // A listed folder that cannot be read any more shows its status and no data.
+  const broken = new RunStore(undefined, () => { throw new Error('gone'); });
+  broken.addSavedRun(status('c', { state: 'completed' }), '/runs/c');
+  assert.deepEqual(broken.metrics('c'), []);
+});
+
+test('a folder left "running" by a trainer that is gone is rewritten as interrupted; a live one is left alone', () => {
+  const written: [string, string][] = [];
+  const write = (dir: string, s: { state: string }) => void written.push([dir, s.state]);
+  const gone = settleInterrupted({ dir: '/runs/x', status: status('x', { state: 'running', step: 250, pid: 4242 }) }, write, () => false);
+  assert.equal(gone.state, 'interrupted');
+  assert.match(gone.reason ?? '', /after step 250/);
+  assert.deepEqual(written, [['/runs/x', 'interrupted']]);
+  // No pid recorded (an older run folder): nobody can be training it.
+  assert.equal(settleInterrupted({ dir: '/runs/y', status: status('y', { state: 'paused' }) }, write, () => true).state, 'interrupted');
+  // Its trainer still exists (another window's run): shown as it is, not rewritten.
+  const live = settleInterrupted({ dir: '/runs/z', status: status('z', { state: 'running', pid: 4243 }) }, write, (pid) => pid === 4243);
+  assert.equal(live.state, 'running');
+  // Ended runs are never touched.
+  assert.equal(settleInterrupted({ dir: '/runs/w', status: status('w', { state: 'completed' }) }, write, () => false).state, 'completed');
+  assert.deepEqual(written.map((w) => w[0]), ['/runs/x', '/runs/y']);
 });

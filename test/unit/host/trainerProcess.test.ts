@@ -3,6 +3,7 @@
 // Pause work, a bad spec or a SIGKILL is reported as a failed run that keeps what it had, two
 // runs at once do not interfere, a run folder that cannot be written leaves the run in memory.
 
+import { fork } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -143,6 +144,27 @@ test('pause holds the run, resume continues it, stop ends it as "stopped"', { ti
   assert.equal(exit.crash, undefined);
   assert.equal(exit.lastStatus?.state, 'stopped');
   assert.equal(readRun(r.runDir!).status.state, 'stopped');
+});
+
+test('a trainer whose host goes away ends its run as "interrupted" in the run folder', { timeout: 60_000 }, async () => {
+  const runDir = join(tmp, 'orphaned');
+  const child = fork(trainerPath, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const steps: number[] = [];
+  const firstSteps = new Promise<void>((resolve) => child.on('message', (m: FromTrainerMessage) => {
+    if (m.type === 'metrics') steps.push(...m.records.map((r) => r.step));
+    if (steps.length >= 2) resolve();
+  }));
+  child.send({ type: 'start', runId: 'orphaned', spec: longSpec(), runDir, wasmDir, limits: { metricsIntervalMs: 50, snapshotIntervalMs: 100 } });
+  await firstSteps;
+  assert.equal(readRun(runDir).status.state, 'running', 'the folder says running while it trains');
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.disconnect(); // what a reloaded window or a crashed extension host does to the channel
+  assert.equal(await exited, 0);
+  const run = readRun(runDir);
+  assert.equal(run.status.state, 'interrupted');
+  assert.match(run.status.reason ?? '', /went away/);
+  assert.equal(run.status.pid, child.pid, 'the status names the trainer process');
+  assert.ok(run.metrics.length >= 2, 'the steps it recorded are kept');
 });
 
 test('two runs at once both complete into their own folders', { timeout: 60_000 }, async () => {
