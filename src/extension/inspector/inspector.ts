@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { RunStatus } from '../../protocol/trace';
 import { stepsInRange } from '../../protocol/textMap';
 import type { RunStore } from '../runStore';
+import { runIdOf } from '../sidebar/items';
 import { layerOf } from './hover';
 import {
   PALETTE,
@@ -612,13 +613,6 @@ export function matchesDataPath(fsPath: string, dataPath: string): boolean {
   const b = path.normalize(dataPath);
   if (path.isAbsolute(b)) return a === b;
   return a === b || a.endsWith(path.sep + b);
-}
-
-/** A run id from a command argument: a string, or a tree element carrying `runId`. */
-export function runIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object' && typeof (arg as { runId?: unknown }).runId === 'string') return (arg as { runId: string }).runId;
-  return undefined;
 }
 
 /** Wire the inspector into the extension (call once from activate). */

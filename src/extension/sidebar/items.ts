@@ -40,6 +40,8 @@ export function runItem(status: RunStatus, last?: MetricsRecord, selected = fals
   const parts: string[] = [status.state, `step ${status.step}/${status.spec.train.steps}`];
   if (last) parts.push(`loss ${fmtLoss(last.loss)}`);
   if (status.backend) parts.push(status.backend);
+  // Two runs of one spec differ by when they started.
+  parts.push(startedText(status.startedAt));
   const m = status.spec.model;
   const tooltip = [
     `${status.name}${selected ? ' (selected)' : ''}`,
@@ -60,6 +62,28 @@ export function runItem(status: RunStatus, last?: MetricsRecord, selected = fals
     contextValue: ['run', live ? 'live' : 'ended', status.spec.data.kind === 'text' ? 'text' : ''].filter(Boolean).join(' '),
     command: { command: 'rnnDebugger.runs.showPanel', title: 'Show Run in Panel', arguments: [status.id] },
   };
+}
+
+/** When a run started, as a row shows it: the time today, else the date and time. */
+export function startedText(startedAt: number, now = Date.now()): string {
+  const d = new Date(startedAt);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return new Date(now).toDateString() === d.toDateString() ? time : `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time}`;
+}
+
+/**
+ * The run a command argument names: a run id, an object carrying `runId` (a unit or diagnostic
+ * row's arguments), or a Runs row itself (`{ id: 'run:<id>' }`, what a row's inline button and
+ * context menu pass).
+ */
+export function runIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (!arg || typeof arg !== 'object') return undefined;
+  const { runId, id } = arg as { runId?: unknown; id?: unknown };
+  if (typeof runId === 'string') return runId;
+  if (typeof id === 'string' && id.startsWith('run:')) return id.slice('run:'.length);
+  return undefined;
 }
 
 const SEVERITY_ICONS: Record<Diagnostic['severity'], { id: string; color: string }> = {
@@ -182,11 +206,16 @@ export function unitItems(opts: {
     what = 'gate saturation (fraction of steps < 0.1 or > 0.9)';
   } else {
     const perUnit = opts.quantity !== 'dcNorm' && opts.quantity !== 'dhNorm';
-    const q = perUnit ? opts.quantity : L.values.c ? 'c' : 'h';
-    const m = q === 'dh' ? L.dh : q === 'dc' ? L.dc : L.values[q];
+    const state = L.values.c ? 'c' : 'h';
+    const values = (q: string) => (q === 'dh' ? L.dh : q === 'dc' ? L.dc : L.values[q]);
+    // The inspector's quantity may be one this cell does not have (c or o on a GRU): rank its
+    // state instead, and say so.
+    const asked = perUnit ? opts.quantity : state;
+    const q = values(asked) ? asked : state;
+    const m = values(q);
     if (!m) return { items: [], message: `The trace has no ${q}.` };
     scores = rankByVariance(m, L.units);
-    what = `variance of ${q} over time`;
+    what = `variance of ${q} over time${q !== asked ? ` (this cell has no ${asked})` : ''}`;
   }
   return {
     items: scores.slice(0, limit).map((s, k) => unitItem(runId, layer, s, k, s.unit === opts.selectedUnit)),

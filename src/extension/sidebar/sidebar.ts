@@ -6,11 +6,11 @@ import * as vscode from 'vscode';
 import { diagnose, type Diagnostic } from '../../protocol/diagnostics';
 import type { Selection } from '../../protocol/webview';
 import type { InspectorApi } from '../inspector/inspector';
-import { runIdOf } from '../inspector/inspector';
 import type { RunStore } from '../runStore';
 import {
   RANK_MODES,
   diagnosticItem,
+  runIdOf,
   runItem,
   sortRuns,
   unitItems,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic } from '../../../src/protocol/diagnostics';
 import type { MetricsRecord, RunStatus } from '../../../src/protocol/trace';
-import { diagnosticItem, runItem, sortRuns, unitItems } from '../../../src/extension/sidebar/items';
+import { diagnosticItem, runIdOf, runItem, sortRuns, startedText, unitItems } from '../../../src/extension/sidebar/items';
 import { fakeTrace } from './fixtures';
 
 function status(over: Partial<RunStatus> = {}): RunStatus {
@@ -33,7 +33,7 @@ test('a live text run: state, step, loss and backend in the row; stop and inspec
   const it = runItem(status(), metric);
   assert.equal(it.id, 'run:r1');
   assert.equal(it.label, 'lstm on sample.txt');
-  assert.equal(it.description, 'running · step 120/500 · loss 1.2346 · wasm');
+  assert.equal(it.description, `running · step 120/500 · loss 1.2346 · wasm · ${startedText(1000)}`);
   assert.deepEqual(it.contextValue?.split(' '), ['run', 'live', 'text']);
   assert.equal(it.icon?.id, 'sync~spin');
   assert.deepEqual(it.command?.arguments, ['r1']);
@@ -49,7 +49,7 @@ test('ended runs: no stop action; failed shows the reason; synthetic tasks canno
   const adding = runItem(status({ state: 'completed', spec: { ...status().spec, data: { kind: 'adding', length: 100 } } }));
   assert.deepEqual(adding.contextValue?.split(' '), ['run', 'ended']);
   assert.match(adding.tooltip ?? '', /data: adding T = 100/);
-  assert.equal(adding.description, 'completed · step 120/500 · wasm', 'no loss shown when no metrics are known');
+  assert.equal(adding.description, `completed · step 120/500 · wasm · ${startedText(1000)}`, 'no loss shown when no metrics are known');
 });
 
 test('runs are listed newest first', () => {
@@ -96,6 +96,18 @@ test('Units view by variance: all units of the layer, best first, selected unit 
   assert.match(norms.message, /variance of c/, 'norms are not per unit: ranks c');
 });
 
+test('Units view of a GRU or vanilla RNN run ranks h when the inspector shows c (which they do not have)', () => {
+  for (const cell of ['gru', 'rnn'] as const) {
+    const snap = fakeTrace('some text to rank units over', 5, cell);
+    for (const quantity of ['c', 'o', 'dcNorm']) {
+      const { items, message } = unitItems({ mode: 'variance', runId: 'r1', layer: 0, quantity, snapshot: snap, relevance: undefined, selectedUnit: 0 });
+      assert.equal(items.length, 5, `${cell}, ${quantity}: ${message}`);
+      assert.match(message, /variance of h over time/);
+      if (quantity !== 'dcNorm') assert.match(message, new RegExp(`this cell has no ${quantity}`));
+    }
+  }
+});
+
 test('Units view by relevance shows the last Find Units result of this run only', () => {
   const relevance = {
     runId: 'r1', layer: 0, quantity: 'c', threshold: 0.3, steps: [10, 20] as [number, number],
@@ -107,4 +119,25 @@ test('Units view by relevance shows the last Find Units result of this run only'
   assert.match(message, /t = 10 … 19: \|c\| ≥ 0\.3/);
   assert.equal(unitItems({ mode: 'relevance', runId: 'other', layer: 0, quantity: 'c', snapshot: undefined, relevance, selectedUnit: 0 }).items.length, 0);
   assert.match(unitItems({ mode: 'saturation', runId: 'r1', layer: 0, quantity: 'c', snapshot: undefined, relevance, selectedUnit: 0 }).message, /No trace snapshot/);
+});
+
+test('a Runs row button acts on its own row: the row item names its run', () => {
+  // Inline buttons and context menus of a tree row pass the row element itself.
+  const a = runItem(status({ id: 'run-a' }), undefined, false);
+  const b = runItem(status({ id: 'run-b' }), undefined, true);
+  assert.equal(runIdOf(a), 'run-a');
+  assert.equal(runIdOf(b), 'run-b');
+  assert.equal(runIdOf('run-c'), 'run-c');
+  assert.equal(runIdOf({ runId: 'run-d', unit: 3 }), 'run-d');
+  assert.equal(runIdOf({ id: 'diag:x' }), undefined, 'a row of another view names no run');
+  assert.equal(runIdOf(undefined), undefined);
+});
+
+test('two runs of the same spec are told apart by their start time', () => {
+  const a = runItem(status({ id: 'a', startedAt: new Date(2026, 11, 2, 9, 5, 7).getTime() }), undefined, false);
+  const b = runItem(status({ id: 'b', startedAt: new Date(2026, 11, 2, 9, 6, 30).getTime() }), undefined, false);
+  assert.notEqual(a.description, b.description);
+  assert.match(a.description ?? '', /09:05:07/);
+  assert.equal(startedText(new Date(2026, 11, 2, 9, 5, 7).getTime(), new Date(2026, 11, 2, 18, 0).getTime()), '09:05:07');
+  assert.equal(startedText(new Date(2026, 10, 30, 23, 1, 2).getTime(), new Date(2026, 11, 2, 18, 0).getTime()), '2026-11-30 23:01:02');
 });
