@@ -214,6 +214,10 @@ export class Panel {
       if (s.reason && (s.state === 'failed' || s.state === 'stopped' || s.state === 'interrupted')) {
         const r = div('run-reason'); r.textContent = s.reason; h.append(r);
       }
+      // E.g. a run folder that cannot be written: the run is not saved, and the header says so.
+      for (const w of s.warnings ?? []) {
+        const r = div('run-warning'); r.textContent = `⚠ ${w}`; h.append(r);
+      }
       this.headers.append(h);
     });
   }

@@ -10,6 +10,7 @@ import type { RunStatus } from '../protocol/trace';
 import type { Host } from './host';
 import { listRunFolders } from './runFolders';
 import { isActiveState } from './runStore';
+import { RunsFolderError } from './runManager';
 import { readSettings } from './settings';
 import { checkSpecDocument } from './specDiagnostics';
 import { initialSpec, isSpecFile } from './trainDefaults';
@@ -39,6 +40,17 @@ function workspaceDir(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
+/** Sets `rnnDebugger.runsFolder` where it can be written: the workspace, else the user settings. */
+async function setRunsFolder(dir: string): Promise<void> {
+  const config = vscode.workspace.getConfiguration('rnnDebugger');
+  try {
+    await config.update('runsFolder', dir, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+  } catch {
+    // A machine-scoped setting is not written per workspace.
+    await config.update('runsFolder', dir, vscode.ConfigurationTarget.Global);
+  }
+}
+
 function errorText(e: unknown): string {
   if (e instanceof SpecError) return e.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   return e instanceof Error ? e.message : String(e);
@@ -47,13 +59,31 @@ function errorText(e: unknown): string {
 export function registerCommands(context: vscode.ExtensionContext, host: Host): void {
   const { store, runs, panel } = host;
 
-  /** Starts a resolved spec; returns the run id (the command's result, for tests and scripts). */
-  const startRun = (spec: unknown, baseDir: string | undefined, showPanel = true): string | undefined => {
-    try {
-      return runs.start(resolveSpec(spec, { baseDir }), { baseDir, showPanel });
-    } catch (e) {
-      void vscode.window.showErrorMessage(`RNN Debugger: cannot train: ${errorText(e)}`);
-      return undefined;
+  /**
+   * Starts a resolved spec; returns the run id (the command's result, for tests and scripts).
+   * When the runs folder cannot be written the run does not start silently unsaved: the user
+   * picks another folder (the setting is updated) or trains knowingly without saving.
+   */
+  const startRun = async (spec: unknown, baseDir: string | undefined, showPanel = true): Promise<string | undefined> => {
+    let unsaved = false;
+    for (;;) {
+      try {
+        return runs.start(resolveSpec(spec, { baseDir }), { baseDir, showPanel, unsaved });
+      } catch (e) {
+        if (!(e instanceof RunsFolderError)) {
+          void vscode.window.showErrorMessage(`RNN Debugger: cannot train: ${errorText(e)}`);
+          return undefined;
+        }
+        const choose = 'Choose Another Folder…';
+        const without = 'Train Without Saving';
+        const pick = await vscode.window.showErrorMessage(`RNN Debugger: runs cannot be saved: ${e.problem}.`, choose, without);
+        if (pick === without) unsaved = true;
+        else if (pick === choose) {
+          const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Save Runs Here', title: 'RNN Debugger: folder for run folders' });
+          if (!uris?.[0]) return undefined;
+          await setRunsFolder(uris[0].fsPath);
+        } else return undefined;
+      }
     }
   };
 

@@ -1,7 +1,7 @@
 // Where run folders live and what is in them (without loading traces): the runs root from the
 // setting, the list of runs for Open Run / Compare Runs, fresh run ids. No vscode import.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { RunSpec } from '../protocol/spec';
 import type { RunStatus } from '../protocol/trace';
@@ -14,6 +14,25 @@ export function runsRoot(setting: string, workspaceFolder: string | undefined, g
   const s = setting.trim() || '.rnn-debugger/runs';
   if (isAbsolute(s)) return s;
   return workspaceFolder ? join(workspaceFolder, s) : join(globalStorage, 'runs');
+}
+
+/**
+ * Why run folders cannot be written under `root` (it cannot be created, is not a folder, is
+ * read-only, the disk is full), found by creating it and writing a probe file; undefined when
+ * they can. Checked before a run starts, so an unsaved run is never presented as saved.
+ */
+export function runsFolderProblem(root: string): string | undefined {
+  const probe = join(root, `.write-probe-${process.pid}`);
+  try {
+    mkdirSync(root, { recursive: true });
+    writeFileSync(probe, 'probe');
+    return undefined;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return `${root} cannot be written (${err.code ?? 'error'}: ${err.message.replace(/^[A-Z]+: /, '')})`;
+  } finally {
+    try { rmSync(probe, { force: true }); } catch { /* nothing was written */ }
+  }
 }
 
 export interface RunFolderInfo {

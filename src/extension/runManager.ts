@@ -9,7 +9,7 @@ import type { RunSpec } from '../protocol/spec';
 import type { RunStatus } from '../protocol/trace';
 import { describeSpec } from '../core/spec';
 import { DisposableStore } from './events';
-import { newRunId, runsRoot } from './runFolders';
+import { newRunId, runsFolderProblem, runsRoot } from './runFolders';
 import { isActiveState, type RunStore } from './runStore';
 import { readSettings } from './settings';
 import { SavedRunEvaluator } from './savedRunEvaluator';
@@ -32,12 +32,25 @@ export interface StartOptions {
   baseDir?: string;
   /** Show the panel on the new run (default true). */
   showPanel?: boolean;
+  /** Train without a run folder (the user chose so after the runs folder could not be written). */
+  unsaved?: boolean;
+}
+
+/** The runs folder cannot be written: the run was not started (the caller offers a way out). */
+export class RunsFolderError extends Error {
+  constructor(readonly problem: string) {
+    super(`runs cannot be saved: ${problem}`);
+  }
 }
 
 interface LiveRun {
   client: TrainerClient;
   runDir: string | null;
   disposables: DisposableStore;
+  /** Said by the host about the run (e.g. "not saved"), shown with the trainer's own warnings. */
+  hostWarnings: string[];
+  /** Warnings the user has been notified of already. */
+  warned: number;
 }
 
 export class RunManager implements vscode.Disposable {
@@ -99,10 +112,14 @@ export class RunManager implements vscode.Disposable {
     const settings = readSettings();
     const effective: RunSpec = spec.backend === 'auto' && settings.backend !== 'auto' ? { ...spec, backend: settings.backend } : spec;
     const runId = newRunId(effective);
-    const runDir = join(this.runsRoot(), runId);
+    const root = this.runsRoot();
+    const problem = opts.unsaved ? undefined : runsFolderProblem(root);
+    if (problem) throw new RunsFolderError(problem);
+    const runDir = opts.unsaved ? null : join(root, runId);
     const name = effective.name ?? describeSpec(effective);
     const now = Date.now();
-    const initial: RunStatus = { id: runId, name, state: 'starting', step: 0, startedAt: now, updatedAt: now, spec: effective };
+    const hostWarnings = opts.unsaved ? [`not saved: the run has no run folder (${runsFolderProblem(root) ?? 'chosen by the user'}); it is lost when the window closes`] : [];
+    const initial: RunStatus = { id: runId, name, state: 'starting', step: 0, startedAt: now, updatedAt: now, spec: effective, ...(hostWarnings.length ? { warnings: hostWarnings } : {}) };
 
     const trainerPath = this.context.asAbsolutePath('dist/trainer.js');
     const client = new TrainerClient({
@@ -110,7 +127,7 @@ export class RunManager implements vscode.Disposable {
       execArgv: settings.debugPort > 0 ? [`--inspect=${settings.debugPort + this.live.size}`] : [],
     });
     const disposables = new DisposableStore();
-    const run: LiveRun = { client, runDir, disposables };
+    const run: LiveRun = { client, runDir, disposables, hostWarnings, warned: hostWarnings.length };
     this.live.set(runId, run);
     this.store.addRun(initial, runDir);
     this.store.setTraceTextProvider(runId, (text) => client.traceText(text));
@@ -120,9 +137,12 @@ export class RunManager implements vscode.Disposable {
     disposables.add(
       client.onMessage((m) => {
         switch (m.type) {
-          case 'status':
-            this.store.updateStatus(m.status);
+          case 'status': {
+            const warnings = [...run.hostWarnings, ...(m.status.warnings ?? [])];
+            this.store.updateStatus(warnings.length ? { ...m.status, warnings } : m.status);
+            this.notifyWarnings(run, name, warnings);
             break;
+          }
           case 'metrics': {
             this.store.appendMetrics(runId, m.records);
             // The trainer reports state changes only; the step count rides on the metrics.
@@ -152,6 +172,19 @@ export class RunManager implements vscode.Disposable {
     this.setupProgress(runId, name);
     if (opts.showPanel !== false) this.showPanel([runId]);
     return runId;
+  }
+
+  /**
+   * Says a run's new warnings where the user looks (the panel header shows them too): above all a
+   * run folder that stopped being writable mid-run, which would otherwise lose the run silently.
+   */
+  private notifyWarnings(run: LiveRun, name: string, warnings: string[]): void {
+    if (warnings.length <= run.warned) return;
+    const fresh = warnings.slice(run.warned);
+    run.warned = warnings.length;
+    void vscode.window.showWarningMessage(`RNN Debugger: run "${name}": ${fresh.join('; ')}`, 'Show Log').then((pick) => {
+      if (pick) this.output.show(true);
+    });
   }
 
   /** A notification while the trainer sets up (loading tfjs, reading data); Cancel stops the run. */

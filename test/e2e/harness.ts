@@ -389,7 +389,12 @@ export class Workbench {
 
   /** Reloads the browser window (VS Code's "Reload Window") and waits for the workbench again. */
   async reload(): Promise<void> {
-    await this.page.reload({ timeout: 60_000 });
+    // The workbench's own "Reload Window" saves its state (open editors, the extension's
+    // workspaceState) before it reloads; a bare page reload may cut those writes short, and
+    // what is restored would then depend on how long ago the workbench last saved.
+    const reloaded = this.page.waitForEvent('load', { timeout: 60_000 });
+    await this.runCommand('Developer: Reload Window');
+    await reloaded;
     await this.waitForWorkbench();
   }
 

@@ -4,7 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ring, typedBytes } from '../../../src/extension/ring';
-import { settleInterrupted } from '../../../src/extension/runFolders';
+import { runsFolderProblem, settleInterrupted } from '../../../src/extension/runFolders';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RunStore, type LoadedRun, type RunEvent } from '../../../src/extension/runStore';
 import { metrics, snapshot, status } from './fixtures';
 
@@ -156,4 +159,19 @@ test('a folder left "running" by a trainer that is gone is rewritten as interrup
   // Ended runs are never touched.
   assert.equal(settleInterrupted({ dir: '/runs/w', status: status('w', { state: 'completed' }) }, write, () => false).state, 'completed');
   assert.deepEqual(written.map((w) => w[0]), ['/runs/x', '/runs/y']);
+});
+
+test('a runs folder that cannot be written is found before a run starts, with the reason', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'rnn-runs-root-'));
+  try {
+    const fine = join(tmp, 'new', 'runs');
+    assert.equal(runsFolderProblem(fine), undefined, 'a missing folder is created');
+    assert.deepEqual(readdirSync(fine), [], 'the probe leaves nothing behind');
+    // A path through a file cannot be created (this holds for root too, unlike permissions).
+    writeFileSync(join(tmp, 'a-file'), 'x');
+    const blocked = runsFolderProblem(join(tmp, 'a-file', 'runs'));
+    assert.match(blocked ?? '', /a-file\/runs cannot be written \((ENOTDIR|EEXIST)/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
