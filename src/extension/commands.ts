@@ -51,6 +51,12 @@ async function setRunsFolder(dir: string): Promise<void> {
   }
 }
 
+/** The file of the active editor tab, when it is a file on disk. */
+function activeTabFile(): string | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputText && input.uri.scheme === 'file' ? input.uri.fsPath : undefined;
+}
+
 function errorText(e: unknown): string {
   if (e instanceof SpecError) return e.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   return e instanceof Error ? e.message : String(e);
@@ -119,7 +125,9 @@ export function registerCommands(context: vscode.ExtensionContext, host: Host): 
     }
     const doc = vscode.window.activeTextEditor?.document;
     if (doc && doc.uri.scheme === 'file' && isSpecFile(doc.uri.path)) return trainFromSpecFile(doc.uri);
-    const activeFile = doc && doc.uri.scheme === 'file' && !doc.isUntitled ? doc.uri.fsPath : undefined;
+    // A binary or very large file has a tab but no text editor (VS Code shows a placeholder):
+    // it is still the file the user means, and the data check says why it cannot be used.
+    const activeFile = doc && doc.uri.scheme === 'file' && !doc.isUntitled ? doc.uri.fsPath : activeTabFile();
     const flow = await runTrainFlow(
       initialSpec(activeFile, { snapshotEvery: readSettings().snapshotEvery }),
       activeFile ? dirname(activeFile) : workspaceDir(),

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunSpec } from '../protocol/spec';
 import type { RunStatus } from '../protocol/trace';
+import { createDataSource } from '../core/data';
 import { describeSpec } from '../core/spec';
 import { DisposableStore } from './events';
 import { newRunId, runsFolderProblem, runsRoot } from './runFolders';
@@ -111,6 +112,9 @@ export class RunManager implements vscode.Disposable {
     if (!vscode.workspace.isTrusted) throw new Error('Training is disabled in an untrusted workspace (saved runs can still be opened).');
     const settings = readSettings();
     const effective: RunSpec = spec.backend === 'auto' && settings.backend !== 'auto' ? { ...spec, backend: settings.backend } : spec;
+    // A data file the trainer would refuse (missing, empty, binary, not UTF-8, too large, too
+    // short for one batch) is refused here, before a trainer and a "failed · step 0" run exist.
+    if (effective.data.kind === 'text' || effective.data.kind === 'csv') createDataSource(effective, { baseDir: opts.baseDir });
     const runId = newRunId(effective);
     const root = this.runsRoot();
     const problem = opts.unsaved ? undefined : runsFolderProblem(root);

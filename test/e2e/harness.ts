@@ -430,9 +430,9 @@ async function stopServer(server: ChildProcess): Promise<void> {
  * One workbench for the tests of a file, launched before them and closed after them (also on
  * failure). Returns `step(label, body)`: runs body on it, saving `<label>-failure.png` if it throws.
  */
-export function sharedWorkbench(name: string): (label: string, body: (w: Workbench) => Promise<void>) => Promise<void> {
+export function sharedWorkbench(name: string, settings?: Record<string, unknown>): (label: string, body: (w: Workbench) => Promise<void>) => Promise<void> {
   let wb: Workbench | undefined;
-  before(async () => { wb = await Workbench.launch({ name }); }, { timeout: 180_000 });
+  before(async () => { wb = await Workbench.launch({ name, settings }); }, { timeout: 180_000 });
   after(async () => { await wb?.close(); }, { timeout: 60_000 });
   return async (label, body) => {
     const w = wb;
