@@ -134,6 +134,8 @@ export class RunManager implements vscode.Disposable {
     const run: LiveRun = { client, runDir, disposables, hostWarnings, warned: hostWarnings.length };
     this.live.set(runId, run);
     this.store.addRun(initial, runDir);
+    // The run just started is the one the user looks at: the sidebar's Diagnostics and Units follow it.
+    this.store.setSelection(runId, { layer: 0, unit: 0, step: null });
     this.store.setTraceTextProvider(runId, (text) => client.traceText(text));
     this.output.appendLine(`[${name}] starting run ${runId} → ${runDir}${client.pid ? ` (trainer pid ${client.pid})` : ''}`);
 

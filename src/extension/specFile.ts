@@ -60,6 +60,26 @@ export function locate(root: Node | undefined, path: string, textLength: number)
   return { start: 0, end: Math.min(1, textLength) };
 }
 
+/** jsonc-parser's error codes, in words. */
+const SYNTAX_WORDS: Record<string, string> = {
+  InvalidSymbol: 'this is not valid JSON here',
+  InvalidNumberFormat: 'this number is not written the JSON way',
+  PropertyNameExpected: 'a property name in double quotes is expected here',
+  ValueExpected: 'a value is expected here',
+  ColonExpected: 'a colon (:) is expected after the property name',
+  CommaExpected: 'a comma (,) is missing before this',
+  CloseBraceExpected: 'a closing brace (}) is missing',
+  CloseBracketExpected: 'a closing bracket (]) is missing',
+  EndOfFileExpected: 'nothing may follow the end of the spec object',
+  InvalidCommentToken: 'this comment is not closed properly',
+  UnexpectedEndOfComment: 'the file ends inside a comment',
+  UnexpectedEndOfString: 'this string is not closed (a missing ")',
+  UnexpectedEndOfNumber: 'the file ends inside a number',
+  InvalidUnicode: 'this \\u escape is not a valid character code',
+  InvalidEscapeCharacter: 'this backslash escape is not valid in JSON',
+  InvalidCharacter: 'this character is not allowed in a JSON string',
+};
+
 /** Parses and checks a spec file's text; `baseDir` resolves its relative data paths. */
 export function checkSpecText(text: string, baseDir: string): SpecFileResult {
   const errors: ParseError[] = [];
@@ -67,7 +87,7 @@ export function checkSpecText(text: string, baseDir: string): SpecFileResult {
   if (errors.length) {
     return {
       problems: errors.map((e) => ({
-        message: `JSON syntax: ${printParseErrorCode(e.error)}`,
+        message: `JSON syntax: ${SYNTAX_WORDS[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error)}`,
         path: '',
         start: e.offset,
         end: e.offset + Math.max(1, e.length),

@@ -36,6 +36,14 @@ test('a syntax error is reported at its place, not as a crash', () => {
   assert.ok(r.problems[0].start >= text.indexOf(',,') && r.problems[0].start <= text.indexOf(',,') + 2, JSON.stringify(r.problems[0]));
 });
 
+test('syntax errors are said in words, not as parser codes', () => {
+  const missingComma = checkSpecText('{ "data": { "kind": "adding" } "seed": 3 }', '/tmp');
+  assert.equal(missingComma.problems[0]?.message, 'JSON syntax: a comma (,) is missing before this');
+  const openString = checkSpecText('{ "name": "unfinished }', '/tmp');
+  assert.match(openString.problems.map((p) => p.message).join(' | '), /string is not closed/);
+  for (const p of [...missingComma.problems, ...openString.problems]) assert.doesNotMatch(p.message, /[A-Z][a-z]+[A-Z][a-z]+Expected|InvalidSymbol/);
+});
+
 test('a good file resolves to a spec with its defaults filled in', () => {
   const r = checkSpecText('{ "data": { "kind": "copy", "length": 20 }, "model": { "cell": "gru" } }', '/tmp');
   assert.deepEqual(r.problems, []);
