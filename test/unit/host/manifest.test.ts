@@ -45,6 +45,19 @@ test('every setting the host reads is declared with the same default', () => {
   }
 });
 
+test('settings that choose where files go or how processes start are not taken from an untrusted workspace', () => {
+  const props = manifest.contributes.configuration.properties as Record<string, { scope?: string; description: string }>;
+  const restricted = new Set<string>(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations ?? []);
+  // A setting that names a place on disk, a port, a program, process arguments or which native
+  // module loads: a workspace must not set it before it is trusted.
+  const sensitive = Object.keys(props).filter((k) => /folder|path|port|node|exec|program|args|command|backend/i.test(k));
+  for (const k of ['rnnDebugger.runsFolder', 'rnnDebugger.trainer.debugPort', 'rnnDebugger.backend']) assert.ok(sensitive.includes(k), `${k} should count as sensitive`);
+  for (const k of sensitive) {
+    assert.ok(props[k].scope === 'machine' || restricted.has(k), `${k} must be "scope": "machine" or listed in capabilities.untrustedWorkspaces.restrictedConfigurations`);
+  }
+  for (const k of restricted) assert.ok(props[k], `restrictedConfigurations names ${k}, which is not a setting`);
+});
+
 test('*.rnn.json files are validated against the bundled schema, and the serializer can revive the panel', () => {
   const v = manifest.contributes.jsonValidation.find((j: { fileMatch: string }) => j.fileMatch === '*.rnn.json');
   assert.ok(v, 'no jsonValidation entry for *.rnn.json');
