@@ -362,7 +362,7 @@ export class Panel {
           const top = Math.max(...mag.filter(Number.isFinite));
           if (top > 0) sets.forgetProduct.push(line(`${tag}|∂L/∂c_t| unit ${unit} ÷ max`, positive(pts(ts, mag.map((v) => v / top))), this.colour(1), dash, 1));
         }
-        notes.forgetProduct.push(`${tag}τ = ${tau}; along the cell path ∂c_t/∂c_{t-1} = f_t, so ∏f bounds how much of the gradient survives`);
+        notes.forgetProduct.push(`${tag}τ = ${tau}; ∏f is the direct cell path only (∂c_t/∂c_{t-1} = diag(f_t) along c alone); the measured reach also counts the paths through h`);
       } else notes.forgetProduct.push(`${tag}${snap.cell} has no forget gate on a cell state`);
       // Jacobian spectra.
       if (layer.jacobianSigma) {

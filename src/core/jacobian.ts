@@ -3,7 +3,8 @@
 // J_τ ⋯ J_{τ-k+1} over lags k (lecture §1–2). Plain TypeScript, no tfjs: runs on any trace.
 
 import type { CellKind, ModelSpec } from '../protocol/spec';
-import { GATE_ORDER, hasCellState } from '../protocol/spec';
+import { GATE_ORDER } from '../protocol/spec';
+import { fixedVector, largestEigenvalue } from './lanczos';
 
 /** What the Jacobian of one layer is built from. */
 export interface JacobianArgs {
@@ -30,11 +31,11 @@ export interface JacobianArgs {
   /** Lags k, 1 ≤ k ≤ τ+1 (others are dropped); default 1, 2, 4, … ≤ τ+1, and τ+1. */
   lags?: number[];
   /**
-   * Most power iterations per timestep and per lag (default 8). Each step warm-starts from the
-   * previous step's singular vector and stops early once the estimate moves by < 1e-7 relative.
+   * Most Lanczos iterations per timestep and per lag when the state has more than EXACT_UP_TO
+   * dimensions (default 64); up to EXACT_UP_TO the iteration may run to exactness.
    */
   iterations?: number;
-  /** Stop iterating once the estimate moves by less than this, relatively (default 1e-7; 0 = always run `iterations`). */
+  /** Accept σ² once the Lanczos residual bound is below this, relatively (default 1e-6: σ within 5e-7, below float32 resolution of the result). */
   tolerance?: number;
 }
 
@@ -47,6 +48,8 @@ export interface JacobianSpectra {
   lags: Int32Array;
   /** log10 of lagSigma without float32 range limits (products of 1000 Jacobians reach 1e-300), [L]. */
   lagLog10Sigma: Float64Array;
+  /** How many of sigma and lagSigma missed the tolerance within `iterations` (0 up to EXACT_UP_TO dimensions). */
+  unconverged: number;
 }
 
 /** Default lags for τ: 1, 2, 4, … up to τ+1, and τ+1 itself. */
@@ -303,74 +306,62 @@ function norm(v: Float64Array): number {
   return Math.sqrt(s);
 }
 
-/** A fixed pseudo-random unit vector, so results do not depend on Math.random. */
-function startVector(n: number, seed: number): Float64Array {
-  const v = new Float64Array(n);
-  let a = seed >>> 0;
-  for (let k = 0; k < n; k++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    v[k] = a / 4294967296 - 0.5;
-  }
-  const s = norm(v);
-  for (let k = 0; k < n; k++) v[k] /= s;
-  return v;
-}
-
-/** Relative change below which power iteration stops before `iterations`. */
-const DEFAULT_TOLERANCE = 1e-7;
+/** State size up to which Lanczos runs to exactness when it must (n iterations on n dimensions). */
+export const EXACT_UP_TO = 256;
+/** Most Lanczos iterations above EXACT_UP_TO; values that miss the tolerance are counted in `unconverged`. */
+const DEFAULT_MAX_ITERATIONS = 64;
+/** Relative residual ‖A y − θ y‖ / θ at which an eigenvalue θ of A = JᵀJ is accepted. */
+const DEFAULT_TOLERANCE = 1e-6;
 
 /**
  * sigma[t] and the lag products' largest singular values of one layer.
  *
- * Method: power iteration on J_tᵀJ_t with matrix-free J·v and Jᵀ·u. The estimate after each
- * iteration is √‖JᵀJv‖ for a unit v, a lower bound of σ_max that converges to it; each t starts
- * from the previous t's vector (consecutive Jacobians are alike), the first from a fixed vector
- * with 4× the iterations. Products J_τ⋯J_{τ-k+1} are iterated on P Pᵀ from the left, each lag
- * starting from the previous lag's left vector (which converges as k grows, and the spectral gap
- * of a long product grows with k, so few iterations are needed); vectors are renormalised after
- * every factor and the scale is kept as a logarithm, so no product under- or overflows.
+ * Method: Lanczos with full reorthogonalisation (core/lanczos.ts) on JᵀJ with matrix-free J·v and
+ * Jᵀ·u, stopped by the residual bound; up to n = 2H (or H) ≤ EXACT_UP_TO it may run all n
+ * iterations, where the result is exact up to rounding, so every value there is exact; above,
+ * at most `iterations` and whatever misses the tolerance is counted in `unconverged`. Each t
+ * starts from the previous t's vector blended with a fixed one (consecutive Jacobians are alike;
+ * the fixed part keeps every direction in the Krylov space). Products P = J_τ⋯J_{τ-k+1} use
+ * PᵀP the same way; vectors are renormalised after every factor and the scale is kept as a
+ * logarithm (one common scale per lag, so the operator stays linear), so nothing under- or
+ * overflows.
  *
- * Cost: one J·v or Jᵀ·u is H·G·H multiply-adds (G = 4 for the LSTM). sigma costs ≤ 2·iterations
- * products per step; lag k costs ≤ 2k·iterations. See bench/jacobian.ts for measured times.
+ * Cost: one J·v or Jᵀ·u is H·G·H multiply-adds (G = 4 for the LSTM); sigma costs 2 per Lanczos
+ * iteration and step, lag k costs 2k per iteration. See bench/jacobian.ts for measured times.
  */
 export function jacobianSpectra(args: JacobianArgs): JacobianSpectra {
   const op = jacobianOperator(args);
   const T = op.steps;
   const n = op.n;
-  const iterations = Math.max(1, Math.floor(args.iterations ?? 8));
+  const maxIterations = n <= EXACT_UP_TO ? n : Math.max(1, Math.floor(args.iterations ?? DEFAULT_MAX_ITERATIONS));
   const tolerance = args.tolerance ?? DEFAULT_TOLERANCE;
+  const opts = { maxIterations, tolerance };
   const sigma = new Float32Array(T);
+  let unconverged = 0;
 
-  // ---- σ_max(J_t) for every t, warm-started.
-  let v = startVector(n, 12345);
+  const fixed = fixedVector(n, 12345);
+  const blend = (prev: Float64Array | null): Float64Array => {
+    if (!prev) return Float64Array.from(fixed);
+    const np = norm(prev);
+    if (!(np > 0)) return Float64Array.from(fixed);
+    return Float64Array.from(prev, (x, k) => x / np + 0.25 * fixed[k]);
+  };
+
+  // ---- σ_max(J_t) for every t.
   const w = new Float64Array(n);
-  const x = new Float64Array(n);
+  let prev: Float64Array | null = null;
   let lastLeft: Float64Array | null = null;
   const tau = args.reachFrom < 0 ? T - 1 : Math.min(args.reachFrom, T - 1);
   for (let t = 0; t < T; t++) {
-    const its = t === 0 ? 4 * iterations : iterations;
-    let est = 0;
-    for (let it = 0; it < its; it++) {
-      op.apply(t, v, w); // w = J v
-      op.applyT(t, w, x); // x = Jᵀ J v
-      const nx = norm(x);
-      const next = Math.sqrt(nx);
-      if (nx === 0) {
-        // J_t v = 0: J_t is zero (or v is in its null space: restart from the fixed vector once).
-        est = 0;
-        if (it === 0) { v = startVector(n, 777 + t); continue; }
-        break;
-      }
-      for (let k = 0; k < n; k++) v[k] = x[k] / nx;
-      const done = Math.abs(next - est) <= tolerance * next;
-      est = next;
-      if (done && it >= 1) break;
-    }
-    sigma[t] = est;
+    const res = largestEigenvalue(n, (v, out) => { op.apply(t, v, w); op.applyT(t, w, out); }, blend(prev), opts);
+    if (!res.converged) unconverged++;
+    sigma[t] = Math.sqrt(res.value);
+    prev = res.vector;
     if (t === tau) {
-      op.apply(t, v, w);
+      // The left singular vector J v / ‖J v‖ starts the lag products (lag 1 is J_τ itself).
+      op.apply(t, res.vector, w);
       const nw = norm(w);
-      lastLeft = nw > 0 ? w.map((e) => e / nw) : startVector(n, 4242);
+      lastLeft = nw > 0 ? w.map((e) => e / nw) : null;
     }
   }
 
@@ -379,14 +370,17 @@ export function jacobianSpectra(args: JacobianArgs): JacobianSpectra {
   const lags = Int32Array.from(wanted);
   const lagSigma = new Float32Array(lags.length);
   const lagLog10Sigma = new Float64Array(lags.length);
-  if (T === 0) return { sigma, lagSigma, lags, lagLog10Sigma };
-  let u: Float64Array = lastLeft ?? startVector(n, 4242);
+  if (T === 0) return { sigma, lagSigma, lags, lagLog10Sigma, unconverged };
   const a = new Float64Array(n);
   const b = new Float64Array(n);
-  // Pᵀ u (from the left, renormalising after each factor): returns log‖Pᵀu‖ and the unit result in a.
-  const backward = (k: number, start: Float64Array): number => {
+  // P Pᵀ u for unit u, as log‖·‖ and the unit direction in a: Pᵀ from the left, then P, renormalising after each factor.
+  const productTimes = (k: number, u: Float64Array): number => {
     let logScale = 0;
-    a.set(start);
+    a.set(u);
+    const nu = norm(a);
+    if (!(nu > 0)) return -Infinity;
+    logScale += Math.log(nu);
+    for (let e = 0; e < n; e++) a[e] /= nu;
     for (let s = tau; s > tau - k; s--) {
       op.applyT(s, a, b);
       const nb = norm(b);
@@ -394,11 +388,6 @@ export function jacobianSpectra(args: JacobianArgs): JacobianSpectra {
       logScale += Math.log(nb);
       for (let e = 0; e < n; e++) a[e] = b[e] / nb;
     }
-    return logScale;
-  };
-  // P a, renormalising: returns log‖P a‖ and the unit result in b.
-  const forward = (k: number): number => {
-    let logScale = 0;
     for (let s = tau - k + 1; s <= tau; s++) {
       op.apply(s, a, b);
       const nb = norm(b);
@@ -406,27 +395,31 @@ export function jacobianSpectra(args: JacobianArgs): JacobianSpectra {
       logScale += Math.log(nb);
       for (let e = 0; e < n; e++) a[e] = b[e] / nb;
     }
-    b.set(a);
     return logScale;
   };
+  let u: Float64Array | null = lastLeft;
   lags.forEach((k, j) => {
-    let logEst = -Infinity;
-    for (let it = 0; it < iterations; it++) {
-      const l1 = backward(k, u); // ‖Pᵀu‖, a = Pᵀu / ‖Pᵀu‖
-      if (l1 === -Infinity) { logEst = -Infinity; break; }
-      const l2 = forward(k); // ‖P a‖, b = P a / ‖P a‖
-      if (l2 === -Infinity) { logEst = -Infinity; break; }
-      const next = (l1 + l2) / 2; // log √‖P Pᵀ u‖
-      u = Float64Array.from(b);
-      const done = Math.abs(next - logEst) <= tolerance;
-      logEst = next;
-      if (done && it >= 1) break;
+    // One scale per lag, from the start vector: A = e^{−scale}·P Pᵀ is linear and within range.
+    const start = blend(u);
+    const scale = productTimes(k, Float64Array.from(start, (x) => x / norm(start)));
+    if (scale === -Infinity) {
+      lagLog10Sigma[j] = -Infinity;
+      lagSigma[j] = 0;
+      return;
     }
-    lagLog10Sigma[j] = logEst / Math.LN10;
-    lagSigma[j] = Math.exp(logEst);
-    if (logEst === -Infinity) u = lastLeft ?? startVector(n, 4242);
+    const res = largestEigenvalue(n, (v, out) => {
+      const l = productTimes(k, v);
+      if (l === -Infinity) { out.fill(0); return; }
+      const f = Math.exp(l - scale);
+      for (let e = 0; e < n; e++) out[e] = f * a[e];
+    }, start, opts);
+    if (!res.converged) unconverged++;
+    const logSigma = res.value > 0 ? (Math.log(res.value) + scale) / 2 : -Infinity;
+    lagLog10Sigma[j] = logSigma / Math.LN10;
+    lagSigma[j] = Math.exp(logSigma);
+    u = res.vector;
   });
-  return { sigma, lagSigma, lags, lagLog10Sigma };
+  return { sigma, lagSigma, lags, lagLog10Sigma, unconverged };
 }
 
 /** The (c, c) block of the LSTM family's explicit J_t ([2H, 2H] from jacobianMatrix), [H, H]. */
@@ -434,9 +427,4 @@ export function cellBlock(J: Float64Array, H: number): Float64Array {
   const out = new Float64Array(H * H);
   for (let r = 0; r < H; r++) for (let k = 0; k < H; k++) out[r * H + k] = J[(H + r) * 2 * H + H + k];
   return out;
-}
-
-/** Whether a cell kind's Jacobian includes the c state (2H × 2H) or only h (H × H). */
-export function jacobianSize(cell: CellKind, H: number): number {
-  return hasCellState(cell) ? 2 * H : H;
 }

@@ -570,6 +570,7 @@ class Engine implements InstrumentedModel {
           lt.jacobianSigma = spectra.sigma;
           lt.jacobianLagSigma = spectra.lagSigma;
           lt.jacobianLags = spectra.lags;
+          if (spectra.unconverged) lt.jacobianUnconverged = spectra.unconverged;
         }
         return lt;
       });

@@ -6,6 +6,8 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { GATE_ORDER, type CellKind, type RunSpec } from '../protocol/spec';
 import type { MetricsRecord, RunStatus, TraceSnapshot } from '../protocol/trace';
+import { checkBinEntry, checkFileName, checkSnapshot, checkStatus } from './runFolderChecks';
+import { resolveSpec } from './spec';
 
 /** Named weights as the model exports them. */
 export type WeightMap = Record<string, { shape: number[]; data: Float32Array }>;
@@ -85,14 +87,19 @@ export function splitBinary(value: unknown): { json: unknown; bin: Uint8Array } 
   return { json, bin };
 }
 
-/** Rebuilds what splitBinary split, copying each array out of `bin`. */
-export function joinBinary(json: unknown, bin: Uint8Array): unknown {
+/**
+ * Rebuilds what splitBinary split, copying each array out of `bin`. Every entry is checked against
+ * the size of `bin` before its array is allocated (`what` names the source in errors).
+ */
+export function joinBinary(json: unknown, bin: Uint8Array, what = 'binary companion'): unknown {
   const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
+  let claimed = 0;
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       if ('$bin' in o) {
+        claimed = checkBinEntry(o.$bin, bin.byteLength, claimed, what);
         const e = o.$bin as BinEntry;
         const out = e.dtype === 'float32' ? new Float32Array(e.length) : new Int32Array(e.length);
         for (let i = 0; i < e.length; i++) out[i] = e.dtype === 'float32' ? view.getFloat32(e.byteOffset + 4 * i, true) : view.getInt32(e.byteOffset + 4 * i, true);
@@ -245,10 +252,10 @@ function readJson(file: string): unknown {
 
 /** Loads one snapshot file pair (traces/step-<n>-sample-<b>.json + .bin). */
 export function readSnapshot(jsonFile: string): TraceSnapshot {
-  const doc = readJson(jsonFile) as { format: string; bin: string; snapshot: unknown };
-  if (doc.format !== TRACE_FORMAT) throw new Error(`${jsonFile} is not an RNN Debugger trace`);
-  const bin = nodeFs.readFileSync(path.join(path.dirname(jsonFile), doc.bin));
-  return joinBinary(doc.snapshot, bin) as TraceSnapshot;
+  const doc = readJson(jsonFile) as { format: string; bin: unknown; snapshot: unknown };
+  if (!doc || doc.format !== TRACE_FORMAT) throw new Error(`${jsonFile} is not an RNN Debugger trace`);
+  const bin = nodeFs.readFileSync(path.join(path.dirname(jsonFile), checkFileName(doc.bin, `${jsonFile}: bin`)));
+  return checkSnapshot(joinBinary(doc.snapshot, bin, jsonFile), jsonFile);
 }
 
 /** Loads the weights of a run folder, or null if none were written. */
@@ -256,11 +263,19 @@ export function readWeights(dir: string): { index: WeightsIndex; tensors: Weight
   const indexFile = path.join(dir, 'weights', 'index.json');
   if (!nodeFs.existsSync(indexFile)) return null;
   const index = readJson(indexFile) as WeightsIndex;
-  if (index.format !== WEIGHTS_FORMAT) throw new Error(`${indexFile} is not an RNN Debugger weights index`);
-  const bin = nodeFs.readFileSync(path.join(dir, 'weights', index.file));
+  if (!index || index.format !== WEIGHTS_FORMAT) throw new Error(`${indexFile} is not an RNN Debugger weights index`);
+  const bin = nodeFs.readFileSync(path.join(dir, 'weights', checkFileName(index.file, `${indexFile}: file`)));
   const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
   const tensors: WeightMap = {};
+  if (!Array.isArray(index.tensors)) throw new Error(`${indexFile}: tensors is not an array`);
+  let claimed = 0;
   for (const t of index.tensors) {
+    const what = `${indexFile}: tensor ${JSON.stringify(t?.name)}`;
+    if (typeof t?.name !== 'string') throw new Error(`${what}: name is not a string`);
+    claimed = checkBinEntry(t, bin.byteLength, claimed, what);
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0) || t.shape.reduce((a, b) => a * b, 1) !== t.length) {
+      throw new Error(`${what}: shape ${JSON.stringify(t.shape)} does not match its length ${t.length}`);
+    }
     const data = new Float32Array(t.length);
     for (let i = 0; i < t.length; i++) data[i] = view.getFloat32(t.byteOffset + 4 * i, true);
     tensors[t.name] = { shape: t.shape, data };
@@ -273,10 +288,17 @@ export function readWeights(dir: string): { index: WeightsIndex; tensors: Weight
 export function readRunHeader(dir: string): { spec: RunSpec; status: RunStatus } {
   const statusFile = path.join(dir, 'status.json');
   if (!nodeFs.existsSync(statusFile)) throw new Error(`${dir} is not a run folder (no status.json)`);
-  const status = readJson(statusFile) as RunStatus;
+  const status = checkStatus(readJson(statusFile), statusFile);
   const specFile = path.join(dir, 'spec.json');
-  const spec = nodeFs.existsSync(specFile) ? (readJson(specFile) as RunSpec) : status.spec;
-  return { spec, status };
+  // The spec is validated again: a run folder may come from anywhere.
+  const [raw, from] = nodeFs.existsSync(specFile) ? [readJson(specFile), specFile] : [status.spec, statusFile];
+  let spec: RunSpec;
+  try {
+    spec = resolveSpec(raw, { baseDir: dir });
+  } catch (e) {
+    throw new Error(`${from}: the spec is not valid: ${(e as Error).message.replace(/\s*\n\s*/g, '; ')}`);
+  }
+  return { spec, status: { ...status, spec } };
 }
 
 export function readRun(dir: string): LoadedRun {
@@ -312,5 +334,11 @@ export function readRun(dir: string): LoadedRun {
       }
     }
   }
-  return { dir, spec, status, metrics, snapshots, weights: readWeights(dir), unreadable };
+  let weights: LoadedRun['weights'] = null;
+  try {
+    weights = readWeights(dir);
+  } catch {
+    unreadable.push(path.join('weights', 'index.json'));
+  }
+  return { dir, spec, status, metrics, snapshots, weights, unreadable };
 }

@@ -8,6 +8,7 @@ import type { FromWebviewMessage, RunData, Selection, ToWebviewMessage } from '.
 import { assertNever } from '../protocol/trainer';
 import { DisposableStore } from './events';
 import { DeltaQueue, hydrateMessage, makeNonce, panelHtml } from './panelQueue';
+import { parseWebviewMessage } from './webviewMessages';
 import type { RunStore } from './runStore';
 import { readSettings } from './settings';
 
@@ -157,7 +158,7 @@ export class PanelHost implements vscode.Disposable {
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'media', 'panel.css')).toString(),
       title: 'RNN Debugger',
     });
-    this.panelDisposables.add(webview.onDidReceiveMessage((m: FromWebviewMessage) => this.receive(m)));
+    this.panelDisposables.add(webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
     this.panelDisposables.add(
       panel.onDidChangeViewState(() => {
         if (!panel.visible) {
@@ -181,8 +182,13 @@ export class PanelHost implements vscode.Disposable {
     );
   }
 
-  private receive(m: FromWebviewMessage): void {
-    if (!m || typeof m !== 'object') return;
+  private receive(raw: unknown): void {
+    const parsed = parseWebviewMessage(raw);
+    if ('error' in parsed) {
+      this.output.appendLine(`[panel] dropped a message from the webview: ${parsed.error}`);
+      return;
+    }
+    const m: FromWebviewMessage = parsed.message;
     switch (m.type) {
       case 'ready':
         this.ready = true;

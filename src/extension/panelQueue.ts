@@ -2,6 +2,7 @@
 // visible and flushed at most `maxFps` times a second, and the hydrate payload (full state,
 // long metric series thinned so one message stays small). No vscode import: unit-tested.
 
+import { randomBytes } from 'node:crypto';
 import type { HydrateMessage, RunData, Selection, ToWebviewMessage } from '../protocol/webview';
 import type { MetricsRecord, RunStatus, TraceSnapshot } from '../protocol/trace';
 
@@ -116,12 +117,12 @@ export function hydrateMessage(runs: RunData[], shownRunIds: string[], selection
   };
 }
 
-/** A nonce for the webview's script tag (CSP `script-src 'nonce-…'`). */
-export function makeNonce(random: () => number = Math.random): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(random() * chars.length));
-  return s;
+/**
+ * A nonce for the webview's script tag (CSP `script-src 'nonce-…'`): 128 bits from the OS's
+ * cryptographic source (Math.random is predictable), base64url so it needs no escaping.
+ */
+export function makeNonce(): string {
+  return randomBytes(16).toString('base64url');
 }
 
 /** The panel's whole HTML: the agreed body (`<div id="app">` + the bundle) under a strict CSP. */

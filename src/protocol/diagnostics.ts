@@ -197,21 +197,48 @@ export function diagnoseLayer(snap: TraceSnapshot, layer: LayerTrace): Diagnosti
     }
   }
 
+  // Jacobians: one step's σ_max > 1 says only that some direction grows over that one step;
+  // whether gradients grow over many steps is what the lag products (and the reach) measure, so
+  // the finding is worded from the longest measured product when there is one.
   if (layer.jacobianSigma && layer.jacobianSigma.length) {
     const xs = [...layer.jacobianSigma].filter(Number.isFinite);
     const mean = xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     const above = xs.filter((x) => x > 1).length / Math.max(1, xs.length);
-    if (mean < 0.9) {
+    const stepWords = `σ_max of one step's Jacobian ∂(h_t,c_t)/∂(h_{t-1},c_{t-1}) averages ${fmt(mean)} and exceeds 1 at ${pct(above)} of the timesteps`;
+    const lags = layer.jacobianLags, lagSigma = layer.jacobianLagSigma;
+    const last = lags && lagSigma ? Math.min(lags.length, lagSigma.length) - 1 : -1;
+    const K = last >= 0 ? lags![last] : 0;
+    if (K >= 2) {
+      const pK = lagSigma![last];
+      const perStep = pK > 0 && Number.isFinite(pK) ? pK ** (1 / K) : pK;
+      const evidence = { meanSigma: mean, fractionAboveOne: above, lag: K, productSigma: pK, perStepSigma: perStep };
+      if (pK > 1) {
+        out.push({
+          id: `jacobian-expanding:${L}`, severity: 'warning', title: `Jacobian product expands over ${K} steps`,
+          detail: `σ_max of the product of the step Jacobians over the last ${K} steps is ${fmt(pK)} > 1 (≈ ${fmt(perStep)} per step; ${where}): ` +
+            `a perturbation of the state ${K} steps back along its top direction is amplified, so gradients along it can grow. ${stepWords}.`,
+          chart: 'jacobianLag', layer: L, evidence,
+        });
+      } else {
+        out.push({
+          id: `jacobian-contracting:${L}`, severity: 'info', title: `Jacobian product contracts over ${K} steps`,
+          detail: `σ_max of the product of the step Jacobians over the last ${K} steps is ${fmt(pK)} (≈ ${fmt(perStep)} per step; ${where}): no direction of the state survives ${K} steps undamped` +
+            (above > 0.5 ? `, although ${stepWords}: single steps expand some direction, their products do not.` : `. ${stepWords}.`),
+          chart: 'jacobianLag', layer: L, evidence,
+        });
+      }
+    } else {
       out.push({
-        id: `jacobian-contracting:${L}`, severity: 'info', title: 'Step Jacobian contracts',
-        detail: `The largest singular value of ∂(h_t,c_t)/∂(h_{t-1},c_{t-1}) averages ${fmt(mean)} < 1 over time (${where}): products over k steps shrink like ${fmt(mean)}^k.`,
+        id: `jacobian-step:${L}`, severity: 'info', title: 'Step Jacobian',
+        detail: `${stepWords} (${where}). One step's σ_max bounds that step only; without lag products (trace.jacobian records them) it does not say whether products over many steps grow or shrink.`,
         chart: 'jacobianT', layer: L, evidence: { meanSigma: mean, fractionAboveOne: above },
       });
-    } else if (above > 0.5 && mean > 1.1) {
+    }
+    if (layer.jacobianUnconverged) {
       out.push({
-        id: `jacobian-expanding:${L}`, severity: 'warning', title: 'Step Jacobian expands',
-        detail: `The largest singular value of the step Jacobian exceeds 1 at ${pct(above)} of the timesteps (mean ${fmt(mean)}; ${where}): products over many steps can explode.`,
-        chart: 'jacobianT', layer: L, evidence: { meanSigma: mean, fractionAboveOne: above },
+        id: `jacobian-unconverged:${L}`, severity: 'info', title: 'Some Jacobian σ_max values are approximate',
+        detail: `${layer.jacobianUnconverged} of the Jacobian σ_max values did not reach the iteration tolerance (${where}): they are lower bounds.`,
+        chart: 'jacobianT', layer: L, evidence: { unconverged: layer.jacobianUnconverged },
       });
     }
   }

@@ -57,6 +57,8 @@ export interface LayerTrace {
   jacobianLagSigma?: Float32Array;
   /** The lags of jacobianLagSigma. */
   jacobianLags?: Int32Array;
+  /** How many of jacobianSigma and jacobianLagSigma missed the iteration tolerance (lower bounds); absent when none did. */
+  jacobianUnconverged?: number;
   /** Per unit and gate: fraction of timesteps with the gate < 0.1 and > 0.9, each [H]. */
   saturation: Record<string, { low: Float32Array; high: Float32Array }>;
 }

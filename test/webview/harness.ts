@@ -1,10 +1,11 @@
-// Drives the built panel (dist/webview.js) in headless Chromium under the same CSP the host uses,
-// with a stub acquireVsCodeApi that records what the panel posts.
+// Drives the built panel (dist/webview.js) in headless Chromium in the HTML the extension serves
+// (panelHtml, with its CSP), plus a stub acquireVsCodeApi that records what the panel posts.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { encodeRunJson } from '../../src/protocol/runDataCodec';
+import { panelHtml } from '../../src/extension/panelQueue';
 import type { ToWebviewMessage } from '../../src/protocol/webview';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -17,22 +18,22 @@ export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
-/** The host's CSP, with cspSource = ORIGIN. */
-export const CSP = `default-src 'none'; img-src ${ORIGIN} data:; style-src ${ORIGIN}; script-src 'nonce-${NONCE}'; font-src ${ORIGIN};`;
-
-function pageHtml(): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${ORIGIN}/media/panel.css"></head>
-<body><div id="app"></div>
-<script nonce="${NONCE}">
+/**
+ * The page the extension serves (panelHtml, production CSP and all) with cspSource = ORIGIN. In
+ * VS Code, acquireVsCodeApi comes from the webview host; here a stub carrying the page's nonce is
+ * inserted before the bundle, and `inject` (test markup) at the end of the body.
+ */
+function pageHtml(inject = ''): string {
+  const html = panelHtml({ cspSource: ORIGIN, nonce: NONCE, scriptUri: `${ORIGIN}/dist/webview.js`, styleUri: `${ORIGIN}/media/panel.css`, title: 'RNN Debugger' });
+  const bundle = `<script nonce="${NONCE}" src="${ORIGIN}/dist/webview.js"></script>`;
+  if (!html.includes(bundle)) throw new Error('panelHtml no longer loads the bundle as the harness expects');
+  const stub = `<script nonce="${NONCE}">
 window.__posted = []; window.__csp = [];
 document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => undefined });
 </script>
-<script nonce="${NONCE}" src="${ORIGIN}/dist/webview.js"></script>
-</body></html>`;
+`;
+  return html.replace(bundle, stub + bundle + inject);
 }
 
 export interface PanelPage {
@@ -47,7 +48,7 @@ export interface PanelPage {
 }
 
 /** Opens the panel in a new page of `browser`. */
-export async function openPanel(browser: Browser, viewport = { width: 1100, height: 900 }, deviceScaleFactor = 1): Promise<PanelPage> {
+export async function openPanel(browser: Browser, viewport = { width: 1100, height: 900 }, deviceScaleFactor = 1, inject = ''): Promise<PanelPage> {
   const context = await browser.newContext({ viewport, deviceScaleFactor });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -55,7 +56,7 @@ export async function openPanel(browser: Browser, viewport = { width: 1100, heig
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
-    if (url.pathname === '/index.html') return route.fulfill({ body: pageHtml(), contentType: 'text/html' });
+    if (url.pathname === '/index.html') return route.fulfill({ body: pageHtml(inject), contentType: 'text/html' });
     if (url.pathname === '/dist/webview.js') return route.fulfill({ body: readFileSync(join(ROOT, 'dist', 'webview.js')), contentType: 'text/javascript' });
     if (url.pathname === '/media/panel.css') return route.fulfill({ body: readFileSync(join(ROOT, 'media', 'panel.css')), contentType: 'text/css' });
     return route.fulfill({ status: 404, body: '' });

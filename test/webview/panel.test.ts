@@ -166,3 +166,24 @@ test('no CSP violations and no console errors', async () => {
   const errors = (await p.posted()).filter((m) => m.type === 'error');
   assert.deepEqual(errors, []);
 });
+
+test('the served HTML\'s CSP blocks injected scripts: inline, with a wrong nonce, and inline handlers', async () => {
+  const inject = '<script>window.__injected = "inline"</script>' +
+    '<script nonce="guessed">window.__injected = "wrong nonce"</script>' +
+    '<img src="data:," onload="window.__injected = \'handler\'">';
+  const q = await openPanel(browser, undefined, undefined, inject);
+  try {
+    // The panel itself ran (the nonce'd bundle) …
+    assert.deepEqual(await q.posted(), [{ type: 'ready' }]);
+    // … and none of the injected code did; each was reported as a violation.
+    assert.equal(await q.page.evaluate(() => (window as unknown as { __injected?: string }).__injected), undefined);
+    const violations = await q.cspViolations();
+    assert.ok(violations.filter((v) => /^script-src/.test(v)).length >= 3, violations.join('; '));
+    const csp = await q.page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+    assert.match(csp!, /default-src 'none'/);
+    assert.match(csp!, /script-src 'nonce-[^']+'(;|$)/);
+    assert.doesNotMatch(csp!, /unsafe-inline|unsafe-eval/);
+  } finally {
+    await q.page.context().close();
+  }
+});

@@ -2,7 +2,7 @@
 // part's mean and deviation, predicting x_{t+1} from x_{≤t}; windows striped like text.
 
 import type { Batch } from '../types';
-import { DataError, StripeReader, type DataSource, type TrainBatch } from './source';
+import { DataError, StripeReader, splitTrainValidation, type DataSource, type TrainBatch } from './source';
 
 export interface CsvOptions {
   batchSize: number;
@@ -108,11 +108,7 @@ export function csvSource(text: string, opts: CsvOptions, label = 'CSV'): DataSo
   const C = table.names.length;
   const n = table.rows;
   const { batchSize: B, seqLength: T } = opts;
-  const nVal = opts.validationFraction > 0 ? Math.max(T + 1, Math.floor(n * opts.validationFraction)) : 0;
-  const nTrain = n - nVal;
-  if (nTrain - 1 < B * T) {
-    throw new DataError(`${label} is too short: ${n} rows, of which ${nTrain} train; ${B} rows × ${T} steps need at least ${B * T + 1} (lower train.batchSize or train.seqLength)`);
-  }
+  const { nTrain, nVal } = splitTrainValidation(n, B, T, opts.validationFraction, 'rows', label);
   // Standardise with training statistics only, so validation tells the truth about unseen data.
   const x = new Float32Array(table.values);
   for (let k = 0; k < C; k++) {

@@ -61,6 +61,32 @@ export class StripeReader {
   }
 }
 
+/**
+ * The train / validation split of a stream of n positions (characters or CSV rows): validation is
+ * the tail, max(T + 1, ⌊n·fraction⌋) long (0 when fraction is 0), so it holds at least one window;
+ * training is the head and needs B·T + 1 positions (one window per row plus the last target).
+ * Throws a DataError that says what each part needs when n is too short.
+ */
+export function splitTrainValidation(n: number, B: number, T: number, fraction: number, unit: string, label: string): { nTrain: number; nVal: number } {
+  const valLength = (m: number): number => (fraction > 0 ? Math.max(T + 1, Math.floor(m * fraction)) : 0);
+  const nVal = valLength(n);
+  const nTrain = n - nVal;
+  const trainNeed = B * T + 1;
+  if (nTrain >= trainNeed) return { nTrain, nVal };
+  const trainWords = `training needs at least ${trainNeed} (${B} rows × ${T} steps + 1)`;
+  if (fraction === 0) {
+    throw new DataError(`${label} is too short: ${n} ${unit}; ${trainWords} (lower train.batchSize or train.seqLength, or use a longer input)`);
+  }
+  // The smallest total that leaves trainNeed after the tail (the tail grows with n, so search up from the estimate).
+  let total = Math.max(trainNeed + T + 1, Math.floor(trainNeed / (1 - fraction)) - 2);
+  while (total - valLength(total) < trainNeed) total++;
+  const pct = `${Number((fraction * 100).toPrecision(3))} %`;
+  throw new DataError(
+    `${label} is too short: ${n} ${unit}; ${trainWords} and validation the last ${nVal} (${pct} of the ${label}, at least seqLength + 1 = ${T + 1}): ` +
+    `at least ${total} in all (lower train.batchSize or train.seqLength, set train.validationFraction to 0, or use a longer input)`,
+  );
+}
+
 /** Formats a byte count for messages. */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} bytes`;

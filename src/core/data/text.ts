@@ -4,7 +4,7 @@
 
 import { normaliseLineEnds } from '../../protocol/textMap';
 import type { Batch } from '../types';
-import { DataError, StripeReader, type DataSource, type TrainBatch } from './source';
+import { DataError, StripeReader, splitTrainValidation, type DataSource, type TrainBatch } from './source';
 
 export interface TextOptions {
   batchSize: number;
@@ -62,13 +62,7 @@ export function textSource(raw: string, opts: TextOptions, label = 'text'): Data
   const n = ids.length;
   const { batchSize: B, seqLength: T } = opts;
   // Validation is the tail: the model never trains on it, and it stays one contiguous text.
-  const nVal = opts.validationFraction > 0 ? Math.max(T + 1, Math.floor(n * opts.validationFraction)) : 0;
-  const nTrain = n - nVal;
-  if (nTrain - 1 < B * T) {
-    throw new DataError(
-      `${label} is too short: ${n} characters, of which ${nTrain} train; a batch of ${B} rows × ${T} steps needs at least ${B * T + 1} training characters (lower train.batchSize or train.seqLength, or use a longer text)`,
-    );
-  }
+  const { nTrain, nVal } = splitTrainValidation(n, B, T, opts.validationFraction, 'characters', label);
   const trainIds = ids.subarray(0, nTrain);
   const reader = new StripeReader(nTrain, B, T);
   let validation: Batch[] = [];

@@ -179,6 +179,7 @@ class FusedModel implements FastModel {
         : null;
       return {
         ...(spectra ? { jacobianSigma: spectra.sigma, jacobianLagSigma: spectra.lagSigma, jacobianLags: spectra.lags } : {}),
+        ...(spectra?.unconverged ? { jacobianUnconverged: spectra.unconverged } : {}),
         layer: r.layer,
         units: H,
         values,

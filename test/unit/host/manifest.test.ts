@@ -1,30 +1,26 @@
-// The manifest and the code agree: every command the extension registers is declared (with the
-// category and, for palette commands, a title), every setting the host reads is declared with the
+// The manifest and the code agree: the commands the bundled activate() registers are exactly the
+// declared ones (each with the category and, for palette commands, a title), every setting the host reads is declared with the
 // same default, and the spec schema the manifest points *.rnn.json files at exists.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { settingDefaults } from '../../../src/extension/settingKeys';
+import { activateRecording } from './recordingVscode';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [readFileSync(join(dir, e.name), 'utf8')] : []);
-}
-
-test('every registered command is declared in package.json with the RNN Debugger category', () => {
+test('every declared command is registered by activate(), and every registered command is declared', () => {
+  // The real bundle's activate(), run against a recording vscode stub: what the extension
+  // registers at run time, however the ids are spelled in the source.
+  const bundle = join(ROOT, 'dist', 'extension.js');
+  assert.ok(existsSync(bundle), 'dist/extension.js is missing: run npm run build first');
+  const registered = activateRecording(bundle, ROOT);
   const declared = new Map<string, { category?: string; title?: string }>(manifest.contributes.commands.map((c: { command: string }) => [c.command, c]));
-  const text = sources(join(ROOT, 'src', 'extension')).join('\n');
-  // Command ids are registered either literally or through the Command constant of commands.ts.
-  const ids = new Set<string>();
-  for (const m of text.matchAll(/registerCommand\(\s*'([^']+)'/g)) ids.add(m[1]);
-  for (const m of text.matchAll(/^\s+[A-Z]\w*: '(rnnDebugger\.[\w.]+)',$/gm)) ids.add(m[1]);
-  assert.ok(ids.has('rnnDebugger.train') && ids.has('rnnDebugger.stop'), `the scan found too few commands: ${[...ids].join(', ')}`);
-  const missing = [...ids].filter((id) => id.split('.').length >= 2 && !declared.has(id) && !/inspecting|training|running|paused|hasRuns|panel$|units$|runs$|diagnostics$/.test(id));
-  assert.deepEqual(missing, [], 'registered but not declared in contributes.commands');
+  assert.equal(new Set(registered).size, registered.length, `registered twice: ${registered.filter((id, k) => registered.indexOf(id) !== k).join(', ')}`);
+  assert.deepEqual(registered.filter((id) => !declared.has(id)), [], 'registered but not declared in contributes.commands');
+  assert.deepEqual([...declared.keys()].filter((id) => !registered.includes(id)), [], 'declared in contributes.commands but never registered');
   for (const [id, c] of declared) assert.equal(c.category, 'RNN Debugger', `${id} has no category`);
 });
 
@@ -43,6 +39,19 @@ test('every setting the host reads is declared with the same default', () => {
     assert.ok(props[key], `setting ${key} is read by the host but not declared`);
     assert.deepEqual(props[key].default, value, `setting ${key}: package.json default differs from the code's`);
   }
+});
+
+test('settings that choose where files go or how processes start are not taken from an untrusted workspace', () => {
+  const props = manifest.contributes.configuration.properties as Record<string, { scope?: string; description: string }>;
+  const restricted = new Set<string>(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations ?? []);
+  // A setting that names a place on disk, a port, a program, process arguments or which native
+  // module loads: a workspace must not set it before it is trusted.
+  const sensitive = Object.keys(props).filter((k) => /folder|path|port|node|exec|program|args|command|backend/i.test(k));
+  for (const k of ['rnnDebugger.runsFolder', 'rnnDebugger.trainer.debugPort', 'rnnDebugger.backend']) assert.ok(sensitive.includes(k), `${k} should count as sensitive`);
+  for (const k of sensitive) {
+    assert.ok(props[k].scope === 'machine' || restricted.has(k), `${k} must be "scope": "machine" or listed in capabilities.untrustedWorkspaces.restrictedConfigurations`);
+  }
+  for (const k of restricted) assert.ok(props[k], `restrictedConfigurations names ${k}, which is not a setting`);
 });
 
 test('*.rnn.json files are validated against the bundled schema, and the serializer can revive the panel', () => {

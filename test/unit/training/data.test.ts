@@ -78,7 +78,27 @@ test('text: validation is the tail of the text, never trained on, and fixed', ()
 });
 
 test('text: too short for batch × seq is a clear error', () => {
-  assert.throws(() => textSource('abcdefghij'.repeat(5), { batchSize: 8, seqLength: 10, validationFraction: 0 }), /too short: 50 characters.*needs at least 81/);
+  assert.throws(() => textSource('abcdefghij'.repeat(5), { batchSize: 8, seqLength: 10, validationFraction: 0 }), /too short: 50 characters; training needs at least 81/);
+});
+
+test('text and CSV too short for the validation split: no negative counts, the message says what each part needs', () => {
+  // 51 characters with a 10 % validation tail of at least T + 1 = 51: nothing is left to train on.
+  const text = 'ab'.repeat(25) + 'c';
+  for (const check of [
+    () => textSource(text, { batchSize: 2, seqLength: 50, validationFraction: 0.1 }),
+    () => csvSource('x\n' + Array.from({ length: 51 }, (_, k) => String(k)).join('\n'), { batchSize: 2, seqLength: 50, validationFraction: 0.1 }),
+  ]) {
+    assert.throws(check, (e: Error) => {
+      assert.ok(e instanceof DataError);
+      assert.doesNotMatch(e.message, /-\d/, e.message);
+      assert.match(e.message, /too short: 51 (characters|rows); training needs at least 101 \(2 rows × 50 steps \+ 1\) and validation the last 51 \(10 % of the (text|CSV), at least seqLength \+ 1 = 51\): at least 152 in all/);
+      return true;
+    });
+  }
+  // At the bound it trains: 152 characters = 101 train and 51 validation; one fewer does not.
+  const ok = textSource('ab'.repeat(76), { batchSize: 2, seqLength: 50, validationFraction: 0.1 });
+  assert.match(ok.description, /101 train \/ 51 validation/);
+  assert.throws(() => textSource('ab'.repeat(75) + 'c', { batchSize: 2, seqLength: 50, validationFraction: 0.1 }), /at least 152 in all/);
 });
 
 test('file checks: empty, binary, non-UTF-8, too large, missing', () => {

@@ -57,3 +57,57 @@ test('no data, no findings', () => {
   run.metrics = [metricsAt(1)];
   assert.deepEqual(diagnose(run), []);
 });
+
+/** The fixture's last snapshot, with the Jacobian numbers replaced. */
+function withJacobian(sigma: number, lagSigma: number[] | null, lags: number[] = [1, 2, 4, 8]): ReturnType<typeof diagnose> {
+  const run = makeRun();
+  const layer = run.snapshots[run.snapshots.length - 1].layers[0];
+  layer.jacobianSigma = new Float32Array(layer.jacobianSigma!.length).fill(sigma);
+  if (lagSigma) {
+    layer.jacobianLagSigma = Float32Array.from(lagSigma);
+    layer.jacobianLags = Int32Array.from(lags);
+  } else {
+    delete layer.jacobianLagSigma;
+    delete layer.jacobianLags;
+  }
+  return diagnose(run);
+}
+
+test('σ_max > 1 at every step but a contracting product: no "explode" warning, the product is named', () => {
+  // A trained LSTM looks like this: single steps expand some direction, the product over 8 steps does not.
+  const d = withJacobian(1.3, [1.3, 0.9, 0.6, 0.3]);
+  assert.ok(!d.some((x) => x.id.startsWith('jacobian-expanding')), JSON.stringify(d.map((x) => x.id)));
+  assert.ok(!d.some((x) => /explode/.test(x.detail)));
+  const c = d.find((x) => x.id === 'jacobian-contracting:0');
+  assert.ok(c);
+  assert.equal(c.severity, 'info');
+  assert.equal(c.evidence.lag, 8);
+  assert.ok(Math.abs(c.evidence.productSigma - 0.3) < 1e-6);
+  assert.match(c.detail, /over the last 8 steps is 0\.3 /);
+  assert.match(c.detail, /single steps expand some direction, their products do not/);
+});
+
+test('a product that grows over the measured lags is the warning, with its number', () => {
+  const d = withJacobian(1.3, [1.3, 1.6, 2.5, 6]);
+  const e = d.find((x) => x.id === 'jacobian-expanding:0');
+  assert.ok(e);
+  assert.equal(e.severity, 'warning');
+  assert.equal(e.chart, 'jacobianLag');
+  assert.match(e.detail, /over the last 8 steps is 6 > 1/);
+});
+
+test('without lag products a step σ_max > 1 is reported as what it is, not as a warning', () => {
+  const d = withJacobian(1.3, null);
+  assert.ok(!d.some((x) => x.severity === 'warning' && x.id.startsWith('jacobian')));
+  const s = d.find((x) => x.id === 'jacobian-step:0');
+  assert.ok(s);
+  assert.match(s.detail, /bounds that step only/);
+});
+
+test('Jacobian values that missed the tolerance are reported as lower bounds', () => {
+  const run = makeRun();
+  run.snapshots[run.snapshots.length - 1].layers[0].jacobianUnconverged = 3;
+  const u = diagnose(run).find((x) => x.id === 'jacobian-unconverged:0');
+  assert.ok(u);
+  assert.match(u.detail, /3 of the Jacobian σ_max values/);
+});

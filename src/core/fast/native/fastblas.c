@@ -6,6 +6,7 @@
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* CBLAS enum values (cblas.h), spelled out so no BLAS headers are needed to build. */
@@ -49,14 +50,44 @@ static bool get_f32(napi_env env, napi_value v, float **data, size_t *len) {
   return true;
 }
 
+/* Reads argument i as a bool / int32 / double; on a wrong type throws a TypeError naming it.
+ * Every status is checked: an unchecked failure would leave the output uninitialised. */
+static bool arg_bool(napi_env env, napi_value v, const char *name, bool *out) {
+  if (napi_get_value_bool(env, v, out) == napi_ok) return true;
+  char msg[96];
+  snprintf(msg, sizeof msg, "sgemm: %s must be a boolean", name);
+  napi_throw_type_error(env, NULL, msg);
+  return false;
+}
+static bool arg_int(napi_env env, napi_value v, const char *name, int32_t *out) {
+  double d;
+  char msg[96];
+  /* Integral numbers only: napi_get_value_int32 would silently truncate 2.5 or wrap 2^32. */
+  if (napi_get_value_double(env, v, &d) != napi_ok || d != (double)(int32_t)d || napi_get_value_int32(env, v, out) != napi_ok) {
+    snprintf(msg, sizeof msg, "sgemm: %s must be a 32-bit integer", name);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  return true;
+}
+static bool arg_double(napi_env env, napi_value v, const char *name, double *out) {
+  if (napi_get_value_double(env, v, out) == napi_ok) return true;
+  char msg[96];
+  snprintf(msg, sizeof msg, "sgemm: %s must be a number", name);
+  napi_throw_type_error(env, NULL, msg);
+  return false;
+}
+
 /* sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): row-major
- * C[M,N] = alpha·op(A)·op(B) + beta·C. Arrays are Float32Array views (offsets honoured). */
+ * C[M,N] = alpha·op(A)·op(B) + beta·C. Arrays are Float32Array views (offsets honoured).
+ * Every argument is checked so that no call from JavaScript reads or writes outside a view:
+ * sizes are ≥ 0 (a negative int32 would wrap in size_t), each leading dimension is at least the
+ * row length of its stored matrix, and each view holds the last element the call touches. */
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value a[13];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  if (argc != 13 || !cblas_sgemm_ptr) {
-    napi_throw_error(env, NULL, "sgemm: 13 arguments and a loaded BLAS are required");
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 13) {
+    napi_throw_error(env, NULL, "sgemm: 13 arguments are required");
     return NULL;
   }
   bool ta, tb;
@@ -64,26 +95,35 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   double alpha, beta;
   float *A, *B, *C;
   size_t la, lb, lc;
-  napi_get_value_bool(env, a[0], &ta);
-  napi_get_value_bool(env, a[1], &tb);
-  napi_get_value_int32(env, a[2], &M);
-  napi_get_value_int32(env, a[3], &N);
-  napi_get_value_int32(env, a[4], &K);
-  napi_get_value_double(env, a[5], &alpha);
-  napi_get_value_int32(env, a[7], &lda);
-  napi_get_value_int32(env, a[9], &ldb);
-  napi_get_value_double(env, a[10], &beta);
-  napi_get_value_int32(env, a[12], &ldc);
+  if (!arg_bool(env, a[0], "transA", &ta) || !arg_bool(env, a[1], "transB", &tb) || !arg_int(env, a[2], "M", &M) ||
+      !arg_int(env, a[3], "N", &N) || !arg_int(env, a[4], "K", &K) || !arg_double(env, a[5], "alpha", &alpha) ||
+      !arg_int(env, a[7], "lda", &lda) || !arg_int(env, a[9], "ldb", &ldb) || !arg_double(env, a[10], "beta", &beta) ||
+      !arg_int(env, a[12], "ldc", &ldc))
+    return NULL;
   if (!get_f32(env, a[6], &A, &la) || !get_f32(env, a[8], &B, &lb) || !get_f32(env, a[11], &C, &lc)) {
     napi_throw_type_error(env, NULL, "sgemm: A, B and C must be Float32Arrays");
     return NULL;
   }
-  /* Bounds: the last element each operand touches must lie inside its view. */
-  size_t needA = M == 0 || K == 0 ? 0 : (ta ? (size_t)(K - 1) * lda + M : (size_t)(M - 1) * lda + K);
-  size_t needB = K == 0 || N == 0 ? 0 : (tb ? (size_t)(N - 1) * ldb + K : (size_t)(K - 1) * ldb + N);
-  size_t needC = M == 0 || N == 0 ? 0 : (size_t)(M - 1) * ldc + N;
+  if (M < 0 || N < 0 || K < 0) {
+    napi_throw_range_error(env, NULL, "sgemm: M, N and K must be >= 0");
+    return NULL;
+  }
+  /* Row-major: stored A is [M,K] (or [K,M] transposed), B is [K,N] (or [N,K]), C is [M,N]. */
+  int32_t rowA = ta ? M : K, rowB = tb ? K : N;
+  if (lda < 1 || lda < rowA || ldb < 1 || ldb < rowB || ldc < 1 || ldc < N) {
+    napi_throw_range_error(env, NULL, "sgemm: a leading dimension is smaller than its matrix's row length (or < 1)");
+    return NULL;
+  }
+  /* Bounds: the last element each operand touches must lie inside its view (size_t is 64-bit: no overflow from int32 products). */
+  size_t needA = M == 0 || K == 0 ? 0 : (ta ? (size_t)(K - 1) * (size_t)lda + (size_t)M : (size_t)(M - 1) * (size_t)lda + (size_t)K);
+  size_t needB = K == 0 || N == 0 ? 0 : (tb ? (size_t)(N - 1) * (size_t)ldb + (size_t)K : (size_t)(K - 1) * (size_t)ldb + (size_t)N);
+  size_t needC = M == 0 || N == 0 ? 0 : (size_t)(M - 1) * (size_t)ldc + (size_t)N;
   if (needA > la || needB > lb || needC > lc) {
     napi_throw_range_error(env, NULL, "sgemm: operand view too small for the given shape");
+    return NULL;
+  }
+  if (!cblas_sgemm_ptr) {
+    napi_throw_error(env, NULL, "sgemm: no BLAS library was loaded");
     return NULL;
   }
   if (M > 0 && N > 0)
@@ -96,8 +136,11 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
   int32_t n = 1;
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  if (argc >= 1) napi_get_value_int32(env, a[0], &n);
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok) return NULL;
+  if (argc >= 1 && (napi_get_value_int32(env, a[0], &n) != napi_ok || n < 1)) {
+    napi_throw_range_error(env, NULL, "setThreads: the thread count must be an integer >= 1");
+    return NULL;
+  }
   if (set_threads_ptr) set_threads_ptr(n);
   napi_value r;
   napi_get_boolean(env, set_threads_ptr != NULL, &r);
