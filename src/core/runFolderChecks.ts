@@ -5,9 +5,8 @@
 // the file and the field.
 
 import { CELL_KINDS } from '../protocol/spec';
-import type { RunStatus, TraceSnapshot } from '../protocol/trace';
+import { RUN_STATES, type RunStatus, type TraceSnapshot } from '../protocol/trace';
 
-const RUN_STATES = ['starting', 'running', 'paused', 'completed', 'stopped', 'failed'];
 
 /** A file name the folder's JSON names: a plain name in the same folder, never a path. */
 export function checkFileName(name: unknown, what: string): string {
@@ -46,7 +45,7 @@ export function checkStatus(x: unknown, file: string): RunStatus {
   const s = x as Record<string, unknown>;
   if (typeof s.id !== 'string' || !s.id) fail(file, 'id is not a non-empty string');
   if (typeof s.name !== 'string') fail(file, 'name is not a string');
-  if (!RUN_STATES.includes(s.state as string)) fail(file, `state ${JSON.stringify(s.state)} is not one of ${RUN_STATES.join(', ')}`);
+  if (!(RUN_STATES as readonly string[]).includes(s.state as string)) fail(file, `state ${JSON.stringify(s.state)} is not one of ${RUN_STATES.join(', ')}`);
   if (!isCount(s.step)) fail(file, `step ${JSON.stringify(s.step)} is not a non-negative integer`);
   for (const k of ['startedAt', 'updatedAt']) if (typeof s[k] !== 'number') fail(file, `${k} is not a number`);
   if (s.reason !== undefined && typeof s.reason !== 'string') fail(file, 'reason is not a string');

@@ -86,7 +86,8 @@ export interface TraceSnapshot {
  * 'interrupted': the editor that started the run went away (window closed or reloaded, extension
  * host ended) and the trainer ended with it; what it recorded is kept.
  */
-export type RunState = 'starting' | 'running' | 'paused' | 'completed' | 'stopped' | 'interrupted' | 'failed';
+export const RUN_STATES = ['starting', 'running', 'paused', 'completed', 'stopped', 'interrupted', 'failed'] as const;
+export type RunState = (typeof RUN_STATES)[number];
 
 /** What a run is, where it runs and how it ended (status.json in the run folder). */
 export interface RunStatus {

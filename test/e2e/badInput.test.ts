@@ -14,8 +14,10 @@ const step = sharedWorkbench('bad-input', { 'rnnDebugger.runsFolder': 'blocked/r
 test('Train RNN on an open binary file says why it cannot be used, and starts no run', { timeout: 180_000 }, () => step('binary', async (w) => {
   writeFileSync(join(w.workspace, 'blocked'), 'a file where the runs folder should be\n');
   writeFileSync(join(w.workspace, 'weights.bin'), Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10, 0x20]));
-  await waitFor(() => w.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weights.bin' }).count().then((n) => n > 0),
-    'the explorer to list weights.bin', 30_000);
+  await waitFor(async () => {
+    await w.runCommand('File: Refresh Explorer');
+    return (await w.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weights.bin' }).count()) > 0;
+  }, 'the explorer to list weights.bin', 60_000, 1_000);
   await w.openFile('weights.bin');
   await w.runCommand('RNN Debugger: Train RNN');
   await w.acceptQuickPicksUntil(async () => (await w.notifications()).some((n) => /cannot train/.test(n)), 'an error about the binary file');

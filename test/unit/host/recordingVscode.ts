@@ -4,6 +4,8 @@
 // checks on what activate() declares, nothing more (behaviour is tested end to end in VS Code).
 
 import Module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function permissive(name: string, onRegister: (id: string) => void): unknown {
   const store: Record<string | symbol, unknown> = {};
@@ -16,6 +18,8 @@ function permissive(name: string, onRegister: (id: string) => void): unknown {
       if (prop === 'then') return undefined; // not a thenable: awaiting it must not hang
       if (prop === Symbol.toPrimitive) return () => '';
       if (prop === Symbol.iterator) return function* () { /* empty */ };
+      // No folder open: activation lists the runs of the extension's storage folder (none).
+      if (name === 'vscode.workspace' && prop === 'workspaceFolders') return undefined;
       if (name === 'vscode.commands' && (prop === 'registerCommand' || prop === 'registerTextEditorCommand')) {
         return (id: string) => { onRegister(id); return permissive('disposable', onRegister); };
       }
@@ -49,7 +53,7 @@ export function activateRecording(bundle: string, extensionPath: string): string
       subscriptions: [],
       extensionPath,
       extensionUri: permissive('extensionUri', () => {}),
-      globalStorageUri: permissive('globalStorageUri', () => {}),
+      globalStorageUri: { fsPath: join(tmpdir(), 'rnn-debugger-manifest-test-storage') },
       workspaceState: permissive('workspaceState', () => {}),
       globalState: permissive('globalState', () => {}),
       asAbsolutePath: (p: string) => `${extensionPath}/${p}`,
