@@ -466,10 +466,8 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     const ev = this.evalState(s.uri);
     const run = this.store.status(s.runId);
     if (!run || !this.store.canTraceText(s.runId) || this.sessions.get(s.uri) !== s) return;
-    const cfg = vscode.workspace.getConfiguration(INSPECTOR_SETTINGS.section);
-    const maxChars = Math.max(100, cfg.get<number>(INSPECTOR_SETTINGS.maxCharacters, 4000));
-    const firstVisible = this.firstVisibleStep(s);
-    const plan = s.planEval(firstVisible, maxChars, run.vocabulary);
+    const maxChars = this.maxCharacters();
+    const plan = s.planEval(this.visibleSteps(s), maxChars, run.vocabulary);
     const textAtRequest = s.map.modelText;
     const generation = ev.generation;
     ev.inFlight = true;
@@ -527,20 +525,26 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       setTimeout(() => {
         this.redecorateTimers.delete(editor);
         this.decorateEditor(editor, s);
-        // A long document evaluated in a window: scrolling out of it asks for a new window.
-        const first = this.firstVisibleStep(s);
-        const T = s.trace?.steps ?? 0;
-        if (s.trace && s.map.steps > T && (first < s.windowStart || first >= s.windowStart + T - 1)) this.schedule(s, 300);
+        // A long document evaluated in a window: when the visible steps leave it, ask for a new one.
+        const [v0, v1] = this.visibleSteps(s);
+        if (s.trace && s.needsWindowFor(v0, v1, this.maxCharacters())) this.schedule(s, 300);
       }, 30),
     );
   }
 
-  private firstVisibleStep(s: InspectSession): number {
+  private maxCharacters(): number {
+    return Math.max(100, vscode.workspace.getConfiguration(INSPECTOR_SETTINGS.section).get<number>(INSPECTOR_SETTINGS.maxCharacters, 4000));
+  }
+
+  /** Document steps [v0, v1) of the visible lines (all visible ranges, last line included). */
+  private visibleSteps(s: InspectSession): [number, number] {
     const ed = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === s.uri);
-    const r = ed?.visibleRanges[0];
-    if (!ed || !r) return 0;
-    const off = ed.document.offsetAt(new vscode.Position(r.start.line, 0));
-    return off >= s.map.length ? s.map.steps : s.map.stepAt[off];
+    const rs = ed?.visibleRanges;
+    if (!ed || !rs?.length) return [0, 0];
+    const doc = ed.document;
+    const a = doc.offsetAt(new vscode.Position(rs[0].start.line, 0));
+    const b = doc.offsetAt(doc.lineAt(Math.min(doc.lineCount - 1, rs[rs.length - 1].end.line)).rangeIncludingLineBreak.end);
+    return stepsInRange(s.map, a, b);
   }
   // #endregion
 
