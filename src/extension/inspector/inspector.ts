@@ -82,7 +82,10 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   private readonly redecorateTimers = new Map<vscode.TextEditor, ReturnType<typeof setTimeout>>();
   /** Documents the user stopped inspecting: auto-inspect leaves them alone for that run. */
   private readonly dismissed = new Set<string>();
-  private view: ViewChoice = { layer: 0, unit: 0, quantity: 'c' };
+  /** Each run keeps its own layer, unit and quantity: one run's choice must not blank another's tint. */
+  private readonly views = new Map<string, ViewChoice>();
+  /** The choice while no run is current. */
+  private loose: ViewChoice = { layer: 0, unit: 0, quantity: 'c' };
   private busy = new Set<string>();
   lastRanking: UnitRelevance | undefined;
   readonly onDidRankUnits = this.rankEmitter.event;
@@ -99,8 +102,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     this.status = vscode.window.createStatusBarItem('rnnDebugger.inspector', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'RNN Debugger inspector';
     this.status.command = 'rnnDebugger.pickQuantity';
-    const sel = store.selection.selection;
-    this.view = { layer: sel.layer, unit: sel.unit, quantity: 'c' };
 
     this.disposables.push(
       this.status,
@@ -121,16 +122,17 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       store.onDidAddSnapshot((e) => this.onModelImproved(e.runId)),
       store.onDidChangeRun((e) => {
         if (e.kind === 'removed') {
+          this.views.delete(e.runId);
           for (const s of [...this.sessions.values()]) if (s.runId === e.runId) this.stop(s.uri);
         }
         this.updateStatus();
         this.autoInspectOpen();
       }),
       store.onDidChangeSelection((e) => {
-        const active = this.activeSession();
-        if (e.runId !== null && active && active.runId !== e.runId) return;
-        if (e.selection.layer === this.view.layer && e.selection.unit === this.view.unit) return;
-        this.view = { ...this.view, layer: e.selection.layer, unit: e.selection.unit };
+        const runId = e.runId ?? this.currentRunId();
+        const v = this.viewOf(runId);
+        if (e.selection.layer === v.layer && e.selection.unit === v.unit) return;
+        this.putView(runId, { ...v, layer: e.selection.layer, unit: e.selection.unit });
         this.viewChanged();
       }),
     );
@@ -195,7 +197,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       this.sessions.set(key, s);
     }
     s.setText(doc.getText());
-    this.fitViewToRun(runId);
     this.schedule(s, 0);
     this.updateStatus();
   }
@@ -382,13 +383,60 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   }
 
   private setView(change: Partial<ViewChoice>, runId?: string | null): void {
-    this.view = { ...this.view, ...change };
-    const id = runId ?? this.activeSession()?.runId ?? this.store.selection.runId;
-    const cur = this.store.selection.selection;
-    if (cur.layer !== this.view.layer || cur.unit !== this.view.unit || (id ?? null) !== this.store.selection.runId) {
-      this.store.setSelection(id ?? null, { ...cur, layer: this.view.layer, unit: this.view.unit });
+    const id = runId ?? this.currentRunId();
+    const v = this.putView(id, { ...this.viewOf(id), ...change });
+    const cur = id ? this.store.selectionOf(id) : this.store.selection.selection;
+    if (cur.layer !== v.layer || cur.unit !== v.unit || (id ?? null) !== this.store.selection.runId) {
+      this.store.setSelection(id ?? null, { ...cur, layer: v.layer, unit: v.unit });
     }
     this.viewChanged();
+  }
+
+  /** The run whose choice the status bar and commands act on: the active editor's, else the selected run. */
+  private currentRunId(): string | null {
+    return this.activeSession()?.runId ?? this.store.selection.runId;
+  }
+
+  private get view(): ViewChoice {
+    return this.viewOf(this.currentRunId());
+  }
+
+  /** A run's choice (first time: its last selection, with a quantity its cell has). */
+  private viewOf(runId: string | null): ViewChoice {
+    if (!runId) return this.loose;
+    let v = this.views.get(runId);
+    if (!v) {
+      const sel = this.store.selectionOf(runId);
+      v = this.putView(runId, { layer: sel.layer, unit: sel.unit, quantity: this.loose.quantity }, true);
+    }
+    return v;
+  }
+
+  /**
+   * Stores a run's choice, fitted to the run: a quantity its cell has, layer and unit in range.
+   * A layer or unit out of range is clamped and said so in the status bar, never silently.
+   */
+  private putView(runId: string | null, want: ViewChoice, quiet = false): ViewChoice {
+    const run = runId ? this.store.status(runId) : undefined;
+    if (!runId || !run) {
+      this.loose = want;
+      return want;
+    }
+    const m = run.spec.model;
+    const qs = quantitiesFor(m.cell);
+    const v: ViewChoice = {
+      quantity: qs.includes(want.quantity) ? want.quantity : qs[0],
+      layer: Math.max(0, Math.min(want.layer, m.layers - 1)),
+      unit: Math.max(0, Math.min(want.unit, m.hiddenSize - 1)),
+    };
+    if (!quiet && (v.layer !== want.layer || v.unit !== want.unit)) {
+      vscode.window.setStatusBarMessage(
+        `RNN: run "${run.name}" has layers 0…${m.layers - 1} and units 0…${m.hiddenSize - 1}: showing layer ${v.layer}, unit ${v.unit}`,
+        8000,
+      );
+    }
+    this.views.set(runId, v);
+    return v;
   }
 
   private viewChanged(): void {
@@ -397,16 +445,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     this.viewEmitter.fire();
   }
 
-  /** Make the quantity exist for the run's cell (GRU has no c) and the layer/unit in range. */
-  private fitViewToRun(runId: string): void {
-    const run = this.store.status(runId);
-    if (!run) return;
-    const qs = quantitiesFor(run.spec.model.cell);
-    const quantity = qs.includes(this.view.quantity) ? this.view.quantity : qs[0];
-    const layer = Math.min(this.view.layer, run.spec.model.layers - 1);
-    const unit = Math.min(this.view.unit, run.spec.model.hiddenSize - 1);
-    if (quantity !== this.view.quantity || layer !== this.view.layer || unit !== this.view.unit) this.view = { layer, unit, quantity };
-  }
 
   private unitsOfView(): number {
     const s = this.activeSession();
@@ -563,7 +601,7 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     const model = this.store.status(s.runId)?.spec.model;
     const perSlot: vscode.Range[][] = this.types.map(() => []);
     for (const [a, b] of visibleOffsetRanges(editor)) {
-      for (const { slot, offsets } of s.decorations(this.view, model, a, b)) {
+      for (const { slot, offsets } of s.decorations(this.viewOf(s.runId), model, a, b)) {
         const out = perSlot[slot];
         for (let k = 0; k < offsets.length; k += 2) out.push(new vscode.Range(doc.positionAt(offsets[k]), doc.positionAt(offsets[k + 1])));
       }
@@ -574,7 +612,7 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   private provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
     const s = this.sessions.get(doc.uri.toString());
     if (!s) return undefined;
-    const md = s.hoverAt(doc.offsetAt(pos), this.view, this.store.status(s.runId)?.name);
+    const md = s.hoverAt(doc.offsetAt(pos), this.viewOf(s.runId), this.store.status(s.runId)?.name);
     if (!md) return undefined;
     const t = s.map.stepAt[Math.min(doc.offsetAt(pos), s.map.length - 1)];
     const [a, b] = [s.map.starts[t], s.map.starts[t + 1]];
