@@ -82,8 +82,10 @@ export class Panel {
     this.follow.type = 'checkbox'; this.follow.checked = true;
     this.stepLabel = span('step-label');
     this.clampNote = span('clamp-note');
+    // A report is finished: nothing arrives to follow.
+    const follow = host.embedded ? [] : [labelled('follow latest', this.follow)];
     controls.append(labelled('Layer', this.layerSelect), labelled('Unit', this.unitInput), this.orderSelect,
-      labelled('Snapshot', this.scrubber), this.stepLabel, labelled('follow latest', this.follow), this.clampNote);
+      labelled('Snapshot', this.scrubber), this.stepLabel, ...follow, this.clampNote);
 
     const diag = section('diagnostics', 'Diagnostics');
     this.diagList = document.createElement('ul');
@@ -127,6 +129,8 @@ export class Panel {
     });
     // VS Code switches themes by changing the body's class: re-read the colours.
     new MutationObserver(() => this.onThemeChange()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    // The report follows the viewer's light / dark preference.
+    window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener?.('change', () => this.onThemeChange());
   }
 
   /** Applies a host message and schedules a redraw. */
