@@ -130,10 +130,23 @@ export function diagnose(run: DiagnoseInput): Diagnostic[] {
 
   // --- the latest snapshot: reach, gates, Jacobians ---------------------------------------
   const snap = snapshots[snapshots.length - 1];
-  if (snap) for (const layer of snap.layers) out.push(...diagnoseLayer(snap, layer));
+  if (snap) for (const layer of snap.layers) out.push(...diagnoseLayer(snap, layer).map((d) => forTask(d, status)));
 
   const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
   return out.sort((a, b) => rank[a.severity] - rank[b.severity]);
+}
+
+/**
+ * Next-value regression (CSV) is predicted from the recent past: a reach that fades after some
+ * lag is expected there, not an alarm. Said as information, with the same numbers.
+ */
+function forTask(d: Diagnostic, status: RunStatus): Diagnostic {
+  if (status.spec.data.kind !== 'csv' || !d.id.startsWith('vanishing:')) return d;
+  return {
+    ...d, severity: 'info', title: `Gradient reaches back about ${d.evidence.lag} steps`,
+    detail: d.detail.replace('Dependencies longer than that cannot be learned.',
+      'Predicting the next value needs the recent past only; this matters if the series depends on values further back than that.'),
+  };
 }
 
 /** Findings from one layer of a snapshot. */

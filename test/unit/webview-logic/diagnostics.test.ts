@@ -57,3 +57,14 @@ test('no data, no findings', () => {
   run.metrics = [metricsAt(1)];
   assert.deepEqual(diagnose(run), []);
 });
+
+test('next-value regression (CSV): a fading reach is information, not a vanishing-gradient alarm', () => {
+  const run = makeRun();
+  run.status.spec = { ...run.status.spec, data: { kind: 'csv', path: 'sine.csv' } };
+  const d = diagnose(run).find((x) => x.id === 'vanishing:0');
+  assert.ok(d);
+  assert.equal(d.severity, 'info');
+  assert.equal(d.title, 'Gradient reaches back about 10 steps');
+  assert.match(d.detail, /lag 10 \(τ = 15\).*needs the recent past only/);
+  assert.equal(diagnose(makeRun()).find((x) => x.id === 'vanishing:0')?.severity, 'warning', 'a memory task keeps the warning');
+});
