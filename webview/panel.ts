@@ -365,7 +365,12 @@ export class Panel {
     for (const [key, slot] of this.charts) {
       const labels = slot.chart.options.plugins?.legend?.labels;
       if (!labels) continue;
-      if (names.length < 2 || key === 'saturation') { delete (labels as { generateLabels?: unknown }).generateLabels; continue; }
+      if (names.length < 2 || key === 'saturation') {
+        // Back to one run: Chart.js's own legend (a click hides a series).
+        delete (labels as { generateLabels?: unknown }).generateLabels;
+        slot.chart.options.plugins!.legend!.onClick = Chart.defaults.plugins.legend.onClick;
+        continue;
+      }
       const muted = this.theme.muted, foreground = this.theme.foreground;
       labels.generateLabels = (chart) => {
         const runsPart = names.map((name, k) => ({ text: name, fillStyle: this.pen(k, 0, true).colour, strokeStyle: this.pen(k, 0, true).colour, lineWidth: 3, fontColor: foreground, hidden: false, datasetIndex: -1 }));
