@@ -6,6 +6,7 @@ import {
   ScatterController, Tooltip, type ChartDataset,
 } from 'chart.js';
 import type { Point } from './logic/downsample';
+import { logTicks, onLogAxis, tickLabel } from './logic/logTicks';
 import type { Theme } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
@@ -32,7 +33,9 @@ export function makeChart(canvas: HTMLCanvasElement, theme: Theme, o: ChartOptio
   const axis = (title: string, log: boolean, range?: [number, number]): Record<string, unknown> => ({
     type: log ? 'logarithmic' : 'linear',
     title: { display: true, text: title, color: theme.muted },
-    ticks: { color: theme.muted, maxRotation: 0, autoSkipPadding: 12, ...(log ? { callback: logTick } : {}) },
+    ticks: { color: theme.muted, maxRotation: 0, autoSkipPadding: 12, ...(log ? { callback: (v: number | string) => tickLabel(Number(v)) } : {}) },
+    // Our own log ticks: Chart.js labels only exact powers of ten (none inside one decade).
+    ...(log ? { afterBuildTicks: (scale: { min: number; max: number; ticks: { value: number }[] }) => { scale.ticks = logTicks(scale.min, scale.max).map((value) => ({ value })); } } : {}),
     grid: { color: theme.grid },
     border: { color: theme.grid },
     ...(range ? { min: range[0], max: range[1] } : {}),
@@ -68,15 +71,6 @@ export function makeChart(canvas: HTMLCanvasElement, theme: Theme, o: ChartOptio
   });
 }
 
-/** Log-axis ticks: label the powers of ten only (1e-3, 0.01, 1, 100, 1e4), compactly. */
-function logTick(value: number | string): string {
-  const v = Number(value);
-  const l = Math.log10(v);
-  if (!(v > 0) || Math.abs(l - Math.round(l)) > 1e-6) return '';
-  const e = Math.round(l);
-  return e >= -2 && e <= 3 ? String(10 ** e) : `1e${e}`;
-}
-
 /** Re-colours axes and legend after a theme change. */
 export function applyTheme(chart: Chart<'line', Point[]>, theme: Theme): void {
   for (const key of ['x', 'y']) {
@@ -92,9 +86,10 @@ export function applyTheme(chart: Chart<'line', Point[]>, theme: Theme): void {
   if (legend) legend.color = theme.foreground;
 }
 
-/** A dataset drawn as a line. */
-export function line(label: string, data: Point[], color: string, dashed = false, width = 1.5): LineDataset {
-  return { label, data, borderColor: color, backgroundColor: color, borderWidth: width, borderDash: dashed ? [5, 4] : [], pointRadius: 0, showLine: true };
+/** A dataset drawn as a line (dashed: a pattern, or true for the usual dash). */
+export function line(label: string, data: Point[], color: string, dashed: boolean | number[] = false, width = 1.5): LineDataset {
+  const borderDash = Array.isArray(dashed) ? dashed : dashed ? [5, 4] : [];
+  return { label, data, borderColor: color, backgroundColor: color, borderWidth: width, borderDash, pointRadius: 0, showLine: true };
 }
 
 /** A dataset drawn as markers only (clip events, the saturation scatter). */
@@ -102,9 +97,9 @@ export function markers(label: string, data: Point[], color: string, style: 'cir
   return { label, data, borderColor: color, backgroundColor: color, showLine: false, pointRadius: radius, pointStyle: style, pointHoverRadius: radius + 2 };
 }
 
-/** Drops points a log axis cannot show (y ≤ 0 or non-finite). */
+/** Points a log axis can show: y ≤ 0 and non-finite dropped, values below float range at the floor (see onLogAxis). */
 export function positive(points: Point[]): Point[] {
-  return points.filter((p) => p.y > 0 && Number.isFinite(p.y));
+  return onLogAxis(points).points;
 }
 
 /** Replaces a chart's datasets and redraws without animation. */

@@ -16,10 +16,12 @@ export interface HeatmapData {
   scale: ColourScale;
   /** Label of the input at each timestep (a token, or a number), [T]; null when unknown. */
   labels: string[] | null;
+  /** Draw the labels along the time axis (tokens); numbers are read on hover and the axis shows t. */
+  labelsOnAxis?: boolean;
 }
 
 /** A hovered cell. */
-export interface CellInfo { t: number; unit: number; value: number; label: string | null }
+export interface CellInfo { t: number; unit: number; value: number; label: string | null; numeric?: boolean }
 
 const LEFT = 34;   // px for unit labels
 const BOTTOM = 16; // px for the token / time axis
@@ -40,6 +42,8 @@ export class Heatmap {
   private t1 = 0;
   private selectedUnit = -1;
   private drag: { x: number; t0: number } | null = null;
+  /** Keyboard cursor (t, row) while the canvas has focus. */
+  private cursor: { t: number; row: number } | null = null;
   private readonly observer: ResizeObserver;
 
   constructor(parent: HTMLElement, title: string, private theme: Theme, private readonly onSelectUnit: (unit: number, t: number) => void) {
@@ -54,6 +58,12 @@ export class Heatmap {
     head.append(name, this.legendLo, this.legend, this.legendHi);
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'heatmap-canvas';
+    // Reachable by keyboard: arrows move a cell cursor (read out below), Enter selects its unit.
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute('role', 'img');
+    this.canvas.setAttribute('aria-label', `${title} heatmap, time × unit. Arrow keys move between cells, Enter selects the unit.`);
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    this.canvas.addEventListener('blur', () => { this.cursor = null; this.draw(); });
     this.readout = el('div', 'heatmap-readout');
     this.readout.textContent = '\u00a0';
     this.root.append(head, this.canvas, this.readout);
@@ -146,11 +156,17 @@ export class Heatmap {
       ctx.lineWidth = 1;
       ctx.strokeRect(r.x - 0.5, r.y + selRow * cellH - 0.5, r.w + 1, cellH + 1);
     }
+    if (this.cursor) {
+      ctx.strokeStyle = this.theme.foreground;
+      ctx.setLineDash([2, 2]);
+      ctx.strokeRect(r.x + (this.cursor.t - this.t0) * cellW - 0.5, r.y + this.cursor.row * cellH - 0.5, cellW + 1, cellH + 1);
+      ctx.setLineDash([]);
+    }
     // Time axis: the input tokens when each has room, else step numbers.
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
     const y = r.y + r.h + 3;
-    if (d.labels && cellW >= 7) {
+    if (d.labels && d.labelsOnAxis !== false && cellW >= 7) {
       for (let t = Math.floor(this.t0); t < Math.ceil(this.t1); t++) ctx.fillText(visibleToken(d.labels[t] ?? ''), r.x + (t - this.t0 + 0.5) * cellW, y);
     } else {
       const span = this.t1 - this.t0;
@@ -185,8 +201,37 @@ export class Heatmap {
     const t = Math.floor(this.t0 + (x / r.w) * (this.t1 - this.t0));
     const row = Math.floor((y / r.h) * d.units);
     if (t < 0 || t >= d.steps || row < 0 || row >= d.units) return null;
+    return this.cellInfo(t, row);
+  }
+
+  private cellInfo(t: number, row: number): CellInfo {
+    const d = this.data!;
     const unit = d.order[row];
-    return { t, unit, value: d.values[t * d.units + unit], label: d.labels ? d.labels[t] ?? null : null };
+    return { t, unit, value: d.values[t * d.units + unit], label: d.labels ? d.labels[t] ?? null : null, numeric: d.labelsOnAxis === false };
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const d = this.data;
+    if (!d) return;
+    const c = this.cursor ?? { t: Math.floor(this.t0), row: Math.max(0, d.order.indexOf(this.selectedUnit)) };
+    const moves: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1], Home: [-d.steps, 0], End: [d.steps, 0] };
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      this.cursor = c;
+      this.onSelectUnit(d.order[c.row], c.t);
+      return;
+    }
+    const m = moves[e.key];
+    if (!m) return;
+    e.preventDefault();
+    const t = Math.max(0, Math.min(d.steps - 1, c.t + m[0]));
+    const row = Math.max(0, Math.min(d.units - 1, c.row + m[1]));
+    this.cursor = { t, row };
+    // Keep the cursor inside the visible window.
+    const span = this.t1 - this.t0;
+    if (t < this.t0) { this.t0 = t; this.t1 = t + span; } else if (t >= this.t1) { this.t1 = t + 1; this.t0 = this.t1 - span; }
+    this.readout.textContent = describeCell(d.name, this.cellInfo(t, row));
+    this.draw();
   }
 
   /** Client coordinates of the centre of cell (t, unit), or null when not visible (tests, reveal). */
@@ -248,7 +293,7 @@ export class Heatmap {
 
 /** The read-out of a hovered cell, e.g. `t = 3  unit 7  c = 0.25  token "a"`. */
 export function describeCell(name: string, c: CellInfo): string {
-  const tok = c.label === null ? '' : `  input ${JSON.stringify(c.label)}`;
+  const tok = c.label === null ? '' : `  input ${c.numeric ? c.label : JSON.stringify(c.label)}`;
   return `t = ${c.t}  unit ${c.unit}  ${name} = ${fmt(c.value)}${tok}`;
 }
 

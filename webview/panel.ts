@@ -11,6 +11,7 @@ import { applyTheme, Chart, line, makeChart, markers, positive, setDatasets, typ
 import { Heatmap } from './heatmap';
 import { isSigned, scaleFor } from './logic/colormap';
 import { downsampleMinMax, type Point } from './logic/downsample';
+import { LOG_FLOOR, onLogAxis, tickLabel } from './logic/logTicks';
 import { orderUnits, UNIT_ORDERS, type UnitOrder } from './logic/unitOrder';
 import { PanelState } from './state';
 import { readTheme, type Theme } from './theme';
@@ -22,6 +23,10 @@ const MAX_POINTS = 1500;
 const MIN_FRAME_MS = 50;
 
 type ChartKey = Exclude<ChartId, 'heatmaps' | 'diagnostics'>;
+
+/** Compare Runs: theme series colour of each run (blue, orange), and the dash of each series of a run. */
+const RUN_COLOURS = [0, 3];
+const SERIES_DASHES: number[][] = [[], [6, 3], [2, 3], [8, 3, 2, 3], [1, 3]];
 
 const CHART_SPECS: Record<ChartKey, { title: string } & ChartOptions> = {
   loss: { title: 'Loss', xTitle: 'step', yTitle: 'loss' },
@@ -49,6 +54,9 @@ export class Panel {
   private readonly stepLabel: HTMLElement;
   private readonly diagList: HTMLElement;
   private readonly heatmapColumns: HTMLElement;
+  private readonly heatNote: HTMLElement;
+  private readonly clampNote: HTMLElement;
+  private readonly controls: HTMLElement;
   private readonly charts = new Map<ChartKey, ChartSlot>();
   private heatmaps = new Map<string, Heatmap>();
   private heatmapLayout = '';
@@ -61,6 +69,7 @@ export class Panel {
     this.theme = readTheme();
     this.headers = div('run-headers');
     const controls = div('controls');
+    this.controls = controls;
     this.layerSelect = document.createElement('select');
     this.unitInput = document.createElement('input');
     this.unitInput.type = 'number'; this.unitInput.min = '0'; this.unitInput.value = '0';
@@ -72,8 +81,11 @@ export class Panel {
     this.follow = document.createElement('input');
     this.follow.type = 'checkbox'; this.follow.checked = true;
     this.stepLabel = span('step-label');
+    this.clampNote = span('clamp-note');
+    // A report is finished: nothing arrives to follow.
+    const follow = host.embedded ? [] : [labelled('follow latest', this.follow)];
     controls.append(labelled('Layer', this.layerSelect), labelled('Unit', this.unitInput), this.orderSelect,
-      labelled('Snapshot', this.scrubber), this.stepLabel, labelled('follow latest', this.follow));
+      labelled('Snapshot', this.scrubber), this.stepLabel, ...follow, this.clampNote);
 
     const diag = section('diagnostics', 'Diagnostics');
     this.diagList = document.createElement('ul');
@@ -87,6 +99,10 @@ export class Panel {
       const note = div('chart-note');
       const box = div('chart-box');
       const canvas = document.createElement('canvas');
+      // Reachable by keyboard, named for screen readers; the note below says what it shows.
+      canvas.tabIndex = 0;
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', `${spec.title} chart (${spec.xTitle} against ${spec.yTitle})`);
       box.append(canvas);
       s.append(note, box);
       grid.append(s);
@@ -95,7 +111,8 @@ export class Panel {
     }
     const heat = section('heatmaps', 'States and gates (time × unit)');
     this.heatmapColumns = div('heatmap-columns');
-    heat.append(this.heatmapColumns);
+    this.heatNote = div('chart-note');
+    heat.append(this.heatNote, this.heatmapColumns);
     root.append(this.headers, controls, diag, grid, heat);
 
     this.layerSelect.addEventListener('change', () => this.select({ layer: Number(this.layerSelect.value) }));
@@ -112,6 +129,8 @@ export class Panel {
     });
     // VS Code switches themes by changing the body's class: re-read the colours.
     new MutationObserver(() => this.onThemeChange()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    // The report follows the viewer's light / dark preference.
+    window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener?.('change', () => this.onThemeChange());
   }
 
   /** Applies a host message and schedules a redraw. */
@@ -174,6 +193,8 @@ export class Panel {
   private reveal(chart?: string): void {
     const target = chart ? this.root.querySelector<HTMLElement>(`section[data-chart="${CSS.escape(chart)}"]`) : this.root.querySelector<HTMLElement>('section[data-chart="heatmaps"]');
     if (!target) return;
+    // The sticky controls bar covers the top of the viewport: stop the title below it.
+    target.style.scrollMarginTop = `${Math.ceil(this.controls.getBoundingClientRect().height) + 6}px`;
     target.scrollIntoView({ block: 'start' });
     target.classList.add('revealed');
     setTimeout(() => target.classList.remove('revealed'), 1500);
@@ -230,10 +251,17 @@ export class Panel {
     if (this.layerSelect.options.length !== layers.length) {
       this.layerSelect.replaceChildren(...layers.map((l) => new Option(String(l), String(l))));
     }
-    this.layerSelect.value = String(sel.layer);
-    const units = snap?.layers.find((l) => l.layer === sel.layer)?.units ?? 0;
+    // A choice this run does not have (made on another run) is clamped here, and said so.
+    const layer = layers.includes(sel.layer) ? sel.layer : layers[0];
+    const units = snap?.layers.find((l) => l.layer === layer)?.units ?? 0;
+    const unit = units ? Math.min(sel.unit, units - 1) : sel.unit;
+    this.layerSelect.value = String(layer ?? sel.layer);
     this.unitInput.max = String(Math.max(0, units - 1));
-    this.unitInput.value = String(sel.unit);
+    this.unitInput.value = String(unit);
+    const clamped: string[] = [];
+    if (layer !== undefined && layer !== sel.layer) clamped.push(`layer ${sel.layer} is not in this run: showing layer ${layer}`);
+    if (unit !== sel.unit) clamped.push(`unit ${sel.unit} is beyond this run's ${units} units: showing unit ${unit}`);
+    this.clampNote.textContent = clamped.join('; ');
     const steps = run ? run.snapshots.map((s) => s.step) : [];
     this.scrubber.max = String(Math.max(0, steps.length - 1));
     this.scrubber.disabled = steps.length < 2;
@@ -281,36 +309,87 @@ export class Panel {
   // #region curves
   private colour(k: number): string { return this.theme.series[k % this.theme.series.length]; }
 
+  /**
+   * Colour and dash of series `k` of run `run`. One run: a colour per series. Compare Runs: a
+   * colour per run (blue, orange) and a dash per series, so the legend reads by run.
+   */
+  private pen(run: number, k: number, compare: boolean): { colour: string; dash: number[] } {
+    if (!compare) return { colour: this.colour(k), dash: [] };
+    return { colour: this.colour(RUN_COLOURS[run % RUN_COLOURS.length]), dash: SERIES_DASHES[k % SERIES_DASHES.length] };
+  }
+
   private renderMetricCharts(): void {
     const runs = this.state.shownRuns();
     const two = runs.length > 1;
     const loss: LineDataset[] = [], grad: LineDataset[] = [], lr: LineDataset[] = [];
+    const lrNotes: string[] = [];
+    let lrCurves = 0;
+    this.setLegendByRun(runs.map((r) => r.status.name));
     runs.forEach((run, k) => {
-      const dash = k === 1;
       const tag = two ? `${run.status.name} · ` : '';
+      const pen = (i: number): [string, number[]] => { const p = this.pen(k, i, two); return [p.colour, p.dash]; };
       const m = run.metrics;
       const steps = m.map((r) => r.step);
-      loss.push(line(`${tag}loss`, series(steps, m, (r) => r.loss), this.colour(0), dash));
+      loss.push(line(`${tag}loss`, series(steps, m, (r) => r.loss), ...pen(0)));
       const val = m.filter((r) => r.valLoss !== undefined);
-      if (val.length) loss.push(line(`${tag}validation loss`, series(val.map((r) => r.step), val, (r) => r.valLoss ?? NaN), this.colour(3), dash));
+      if (val.length) {
+        // Validated every few steps: drawn thicker, with a marker per validation and over the training line.
+        const v = line(`${tag}validation loss`, series(val.map((r) => r.step), val, (r) => r.valLoss ?? NaN), ...pen(3), 2.5);
+        loss.push({ ...v, order: -1, pointRadius: 2 });
+      }
       if (run.status.baseline !== undefined && m.length) {
         const b = run.status.baseline;
         loss.push(line(`${tag}baseline ${fmt(b)}`, [{ x: steps[0], y: b }, { x: steps[steps.length - 1], y: b }], this.theme.muted, true, 1));
       }
-      grad.push(line(`${tag}before clipping`, positive(series(steps, m, (r) => r.gradNorm)), this.colour(1), dash));
-      grad.push(line(`${tag}after clipping`, positive(series(steps, m, (r) => r.gradNormClipped)), this.colour(2), dash));
+      grad.push(line(`${tag}before clipping`, positive(series(steps, m, (r) => r.gradNorm)), ...pen(1)));
+      grad.push(line(`${tag}after clipping`, positive(series(steps, m, (r) => r.gradNormClipped)), ...pen(2)));
       const clips = m.filter((r) => r.clipped);
-      if (clips.length) grad.push(markers(`${tag}clipped (${clips.length})`, positive(series(clips.map((r) => r.step), clips, (r) => r.gradNorm)), this.colour(1), 'crossRot', 3));
-      lr.push(line(`${tag}learning rate`, series(steps, m, (r) => r.learningRate), this.colour(4), dash));
+      if (clips.length) grad.push(markers(`${tag}clipped (${clips.length})`, positive(series(clips.map((r) => r.step), clips, (r) => r.gradNorm)), pen(1)[0], 'crossRot', 3));
+      // A constant learning rate is one number, not a chart.
+      const rates = m.map((r) => r.learningRate);
+      const constant = rates.length > 0 && rates.every((x) => x === rates[0]);
+      if (constant) lrNotes.push(`${tag}learning rate ${fmt(rates[0])}, constant`);
+      else if (rates.length) { lrCurves++; lr.push(line(`${tag}learning rate`, series(steps, m, (r) => r.learningRate), ...pen(4))); }
     });
     this.setChart('loss', loss);
     this.setChart('gradNorm', grad);
     this.setChart('learningRate', lr);
+    const lrSlot = this.charts.get('learningRate')!;
+    lrSlot.note.textContent = lrNotes.join('; ');
+    lrSlot.section.classList.toggle('folded', lrCurves === 0 && lrNotes.length > 0);
     const clipNote = runs.map((r) => {
       const n = r.metrics.filter((x) => x.clipped).length;
       return r.metrics.length ? `${two ? `${r.status.name}: ` : ''}clipping fired in ${n} of ${r.metrics.length} steps` : '';
     }).filter(Boolean).join('; ');
     this.charts.get('gradNorm')!.note.textContent = clipNote;
+  }
+
+  /** Compare Runs: the legends list the runs by colour and the series by dash instead of every pair. */
+  private setLegendByRun(names: string[]): void {
+    for (const [key, slot] of this.charts) {
+      const labels = slot.chart.options.plugins?.legend?.labels;
+      if (!labels) continue;
+      if (names.length < 2 || key === 'saturation') {
+        // Back to one run: Chart.js's own legend (a click hides a series).
+        delete (labels as { generateLabels?: unknown }).generateLabels;
+        slot.chart.options.plugins!.legend!.onClick = Chart.defaults.plugins.legend.onClick;
+        continue;
+      }
+      const muted = this.theme.muted, foreground = this.theme.foreground;
+      labels.generateLabels = (chart) => {
+        const runsPart = names.map((name, k) => ({ text: name, fillStyle: this.pen(k, 0, true).colour, strokeStyle: this.pen(k, 0, true).colour, lineWidth: 3, fontColor: foreground, hidden: false, datasetIndex: -1 }));
+        const seen = new Map<string, number[]>();
+        for (const d of chart.data.datasets) {
+          const label = String(d.label ?? '');
+          const dot = label.indexOf(' · ');
+          const what = dot >= 0 ? label.slice(dot + 3) : label;
+          if (!seen.has(what)) seen.set(what, ((d as { borderDash?: number[] }).borderDash) ?? []);
+        }
+        const seriesPart = [...seen].map(([what, dash]) => ({ text: what, fillStyle: muted, strokeStyle: muted, lineDash: dash, lineWidth: 1.5, fontColor: foreground, hidden: false, datasetIndex: -1 }));
+        return [...runsPart, ...seriesPart];
+      };
+      slot.chart.options.plugins!.legend!.onClick = () => undefined;
+    }
   }
 
   private renderSnapshotCharts(): void {
@@ -319,29 +398,30 @@ export class Panel {
     const sel = this.state.selection;
     const sets: Record<'gradT' | 'reach' | 'forgetProduct' | 'jacobianT' | 'jacobianLag' | 'saturation', LineDataset[]> =
       { gradT: [], reach: [], forgetProduct: [], jacobianT: [], jacobianLag: [], saturation: [] };
+    this.setLegendByRun(runs.map((r) => r.status.name));
     const notes: Record<string, string[]> = { reach: [], forgetProduct: [], jacobianT: [], jacobianLag: [], saturation: [], gradT: [] };
     runs.forEach((run, k) => {
       const snap = this.state.snapshotOf(run);
       const layer = snap?.layers.find((l) => l.layer === sel.layer) ?? snap?.layers[0];
       if (!snap || !layer) return;
-      const dash = k === 1;
       const tag = two ? `${run.status.name} · ` : '';
+      const pen = (i: number): [string, number[]] => { const p = this.pen(k, i, two); return [p.colour, p.dash]; };
       const T = snap.steps, tau = snap.reachFrom;
       const ts = range(T);
       // Per-timestep gradient norms (lecture §1–2), log axis.
-      if (layer.dcNorm) sets.gradT.push(line(`${tag}‖∂L/∂c_t‖`, positive(pts(ts, layer.dcNorm)), this.colour(0), dash));
-      sets.gradT.push(line(`${tag}‖∂L/∂h_t‖`, positive(pts(ts, layer.dhNorm)), this.colour(3), dash));
+      if (layer.dcNorm) sets.gradT.push(line(`${tag}‖∂L/∂c_t‖`, positive(pts(ts, layer.dcNorm)), ...pen(0)));
+      sets.gradT.push(line(`${tag}‖∂L/∂h_t‖`, positive(pts(ts, layer.dhNorm)), ...pen(3)));
       // Gradient reach against the lag, with the lag where it falls below 1e-3 of its peak.
       const reaches: [string, Float32Array | undefined, number][] = [['c', layer.reachC, 0], ['h', layer.reachH, 3]];
       for (const [which, reach, colour] of reaches) {
         if (!reach) continue;
         const byLag = reachByLag(reach, tau);
-        sets.reach.push(line(`${tag}‖∂ℓ_τ/∂${which}_t‖`, positive(pts(range(tau + 1), byLag)), this.colour(colour), dash));
+        sets.reach.push(line(`${tag}‖∂ℓ_τ/∂${which}_t‖`, positive(pts(range(tau + 1), byLag)), ...pen(colour)));
         const r = summariseReach(reach, tau);
         if (r.peak > 0) {
           const floor = r.peak * REACH_THRESHOLD;
           if (r.lag !== null) {
-            sets.reach.push(line(`${tag}${which}: below 1e-3 of peak at lag ${r.lag}`, [{ x: r.lag, y: floor * 0.1 }, { x: r.lag, y: r.peak }], this.colour(colour), true, 1));
+            sets.reach.push(line(`${tag}${which}: below 1e-3 of peak at lag ${r.lag}`, [{ x: r.lag, y: floor * 0.1 }, { x: r.lag, y: r.peak }], pen(colour)[0], true, 1));
             notes.reach.push(`${tag}‖∂ℓ_τ/∂${which}_t‖ falls below 1e-3 of its peak at lag ${r.lag} (τ = ${tau})`);
           } else notes.reach.push(`${tag}‖∂ℓ_τ/∂${which}_t‖ stays above 1e-3 of its peak back to t = 0 (lag ${tau}: ${fmt(r.ratioAtMaxLag)} of peak)`);
         }
@@ -350,28 +430,32 @@ export class Panel {
       const f = layer.values.f;
       if (f && hasCellState(snap.cell)) {
         const unit = Math.min(sel.unit, layer.units - 1);
-        sets.forgetProduct.push(line(`${tag}∏f, unit ${unit}`, positive(pts(ts, forgetProduct(f, T, layer.units, tau, unit))), this.colour(2), dash));
-        sets.forgetProduct.push(line(`${tag}∏f, mean over units`, positive(pts(ts, forgetProduct(f, T, layer.units, tau, 'mean'))), this.colour(4), dash));
+        // ∏f underflows for a shut gate: values below float range are drawn at the floor and said so.
+        const one = onLogAxis(pts(ts, forgetProduct(f, T, layer.units, tau, unit)), true);
+        const mean = onLogAxis(pts(ts, forgetProduct(f, T, layer.units, tau, 'mean')), true);
+        sets.forgetProduct.push(line(`${tag}∏f, unit ${unit}`, one.points, ...pen(2)));
+        sets.forgetProduct.push(line(`${tag}∏f, mean over units`, mean.points, ...pen(4)));
+        if (one.floored || mean.floored) notes.forgetProduct.push(`${tag}${one.floored + mean.floored} values of ∏f are below float range (< ${tickLabel(LOG_FLOOR)}) and drawn at ${tickLabel(LOG_FLOOR)}`);
         if (layer.reachC && layer.reachC[tau] > 0) {
           const at = layer.reachC[tau];
-          sets.forgetProduct.push(line(`${tag}measured ‖∂ℓ_τ/∂c_t‖ ÷ value at τ`, positive(pts(ts, Float64Array.from(layer.reachC, (v, t) => (t <= tau ? v / at : NaN)))), this.colour(0), dash));
+          sets.forgetProduct.push(line(`${tag}measured ‖∂ℓ_τ/∂c_t‖ ÷ value at τ`, positive(pts(ts, Float64Array.from(layer.reachC, (v, t) => (t <= tau ? v / at : NaN)))), ...pen(0)));
         }
         if (layer.dc) {
           const H = layer.units, dc = layer.dc;
           const mag = Float64Array.from({ length: T }, (_, t) => Math.abs(dc[t * H + unit]));
           const top = Math.max(...mag.filter(Number.isFinite));
-          if (top > 0) sets.forgetProduct.push(line(`${tag}|∂L/∂c_t| unit ${unit} ÷ max`, positive(pts(ts, mag.map((v) => v / top))), this.colour(1), dash, 1));
+          if (top > 0) sets.forgetProduct.push(line(`${tag}|∂L/∂c_t| unit ${unit} ÷ max`, positive(pts(ts, mag.map((v) => v / top))), ...pen(1), 1));
         }
         notes.forgetProduct.push(`${tag}τ = ${tau}; ∏f is the direct cell path only (∂c_t/∂c_{t-1} = diag(f_t) along c alone); the measured reach also counts the paths through h`);
       } else notes.forgetProduct.push(`${tag}${snap.cell} has no forget gate on a cell state`);
       // Jacobian spectra.
       if (layer.jacobianSigma) {
-        sets.jacobianT.push(line(`${tag}σ_max(J_t)`, positive(pts(ts, layer.jacobianSigma)), this.colour(0), dash));
+        sets.jacobianT.push(line(`${tag}σ_max(J_t)`, positive(pts(ts, layer.jacobianSigma)), ...pen(0)));
         if (k === 0) sets.jacobianT.push(line('1.0', [{ x: 0, y: 1 }, { x: Math.max(1, T - 1), y: 1 }], this.theme.muted, true, 1));
       } else notes.jacobianT.push(`${tag}not recorded (trace.jacobian is off)`);
       if (layer.jacobianLagSigma && layer.jacobianLags) {
         const lags = [...layer.jacobianLags];
-        sets.jacobianLag.push(line(`${tag}σ_max(J_τ⋯J_{τ-k+1})`, positive(pts(lags, layer.jacobianLagSigma)), this.colour(1), dash));
+        sets.jacobianLag.push(line(`${tag}σ_max(J_τ⋯J_{τ-k+1})`, positive(pts(lags, layer.jacobianLagSigma)), ...pen(1)));
         if (k === 0 && lags.length) sets.jacobianLag.push(line('1.0', [{ x: Math.min(...lags), y: 1 }, { x: Math.max(...lags), y: 1 }], this.theme.muted, true, 1));
       } else notes.jacobianLag.push(`${tag}not recorded (trace.jacobian is off)`);
       // Saturation scatter: one point per unit and gate.
@@ -407,6 +491,13 @@ export class Panel {
       const layer = snap?.layers.find((l) => l.layer === sel.layer) ?? snap?.layers[0];
       return { run, snap, layer, names: snap && layer ? heatmapNames(snap, layer) : [] };
     });
+    // Compare Runs: like with like. The quantities both runs have come first, in the same rows and
+    // at the same height (h beside h; c only when both have it); each run's own gates follow.
+    const shared = plan.length > 1 ? plan[0].names.filter((n) => plan.every((p) => p.names.includes(n))) : [];
+    if (shared.length) for (const p of plan) p.names = [...shared, ...p.names.filter((n) => !shared.includes(n))];
+    const sharedUnits = Math.max(0, ...plan.map((p) => p.layer?.units ?? 0));
+    const numericRuns = plan.filter((p) => p.snap && !p.snap.tokens && p.snap.inputs);
+    this.heatNote.textContent = numericRuns.map((p) => `${plan.length > 1 ? `${p.run.status.name}: ` : ''}time axis shows t; hover a cell for its input value${p.run.status.spec.data.kind === 'csv' ? ' (standardised: the training rows’ mean subtracted, divided by their deviation)' : ''}`).join('; ');
     const layout = plan.map((p) => `${p.run.status.id}:${p.names.join(',')}`).join('|');
     if (layout !== this.heatmapLayout) {
       for (const h of this.heatmaps.values()) h.dispose();
@@ -434,12 +525,13 @@ export class Panel {
         const values = layer.values[name];
         if (!h || !values) continue;
         const signed = isSigned(name);
-        h.canvas.style.height = `${Math.min(260, Math.max(64, layer.units * 4)) + 16}px`;
+        const rows = shared.includes(name) ? sharedUnits : layer.units;
+        h.canvas.style.height = `${Math.min(260, Math.max(64, rows * 4)) + 16}px`;
         h.setData({
-          name, values, steps: snap.steps, units: layer.units, labels,
+          name, values, steps: snap.steps, units: layer.units, labels, labelsOnAxis: !!snap.tokens,
           order: orderUnits(values, snap.steps, layer.units, this.order, signed),
           scale: scaleFor(name, values),
-        }, sel.unit);
+        }, Math.min(sel.unit, layer.units - 1));
       }
     });
   }

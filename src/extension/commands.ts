@@ -1,6 +1,6 @@
 // The palette commands of the host: Train RNN (interactive, from a file, from a spec file, or
 // non-interactive with a spec object for tests and scripts), Stop / Pause / Resume, Show Panel,
-// Open Run…, Compare Runs, Export Run.
+// Open Run…, Compare Runs, Export Run, Write Report.
 
 import * as vscode from 'vscode';
 import { cpSync, existsSync } from 'node:fs';
@@ -8,6 +8,8 @@ import { basename, dirname, join } from 'node:path';
 import { resolveSpec, SpecError } from '../core/spec';
 import type { RunStatus } from '../protocol/trace';
 import type { Host } from './host';
+import { reportFromRunFolder } from '../report/report';
+import { revealPath } from './revealPath';
 import { listRunFolders } from './runFolders';
 import { isActiveState } from './runStore';
 import { RunsFolderError } from './runManager';
@@ -26,6 +28,7 @@ export const Command = {
   OpenRun: 'rnnDebugger.openRun',
   CompareRuns: 'rnnDebugger.compareRuns',
   ExportRun: 'rnnDebugger.exportRun',
+  WriteReport: 'rnnDebugger.writeReport',
 } as const;
 
 /** Non-interactive Train RNN argument: a spec object (possibly partial) and where its paths resolve. */
@@ -64,6 +67,8 @@ function errorText(e: unknown): string {
 
 export function registerCommands(context: vscode.ExtensionContext, host: Host): void {
   const { store, runs, panel } = host;
+  /** The panel bundle the report inlines, from the extension's own install folder. */
+  const webviewJs = join(context.extensionPath, 'dist', 'webview.js');
 
   /**
    * Starts a resolved spec; returns the run id (the command's result, for tests and scripts).
@@ -200,7 +205,8 @@ export function registerCommands(context: vscode.ExtensionContext, host: Host): 
       }
       const picks = await vscode.window.showQuickPick(
         all.map((r) => ({ label: r.name, description: `${r.state} · step ${r.step}`, detail: r.dir ?? r.id, picked: chosen.some((c) => c.id === r.id), run: r })),
-        { title: 'RNN Debugger: Compare Runs — pick two', canPickMany: true },
+        // ignoreFocusOut: a panel opening for a starting run took the focus and closed the picker at once.
+        { title: 'RNN Debugger: Compare Runs — pick two', canPickMany: true, ignoreFocusOut: true },
       );
       if (!picks) return undefined;
       if (picks.length !== 2) {
@@ -241,11 +247,42 @@ export function registerCommands(context: vscode.ExtensionContext, host: Host): 
       void vscode.window.showErrorMessage(`RNN Debugger: export failed: ${errorText(e)}`);
       return undefined;
     }
+    // The export carries its report, viewable without VS Code.
+    let report = '';
+    try {
+      await reportFromRunFolder(dest, join(dest, 'report.html'), webviewJs);
+      report = ' with report.html';
+    } catch (e) {
+      void vscode.window.showWarningMessage(`RNN Debugger: exported ${run.name}, but its report could not be written: ${errorText(e)}`);
+    }
     const live = isActiveState((store.status(run.id) ?? { state: 'completed' }).state) ? ' (as of now; the run is still training)' : '';
-    void vscode.window.showInformationMessage(`RNN Debugger: exported ${run.name} to ${dest}${live}.`, 'Reveal').then((pick) => {
-      if (pick) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dest));
+    void vscode.window.showInformationMessage(`RNN Debugger: exported ${run.name}${report} to ${dest}${live}.`, 'Reveal').then((pick) => {
+      if (pick) void revealPath(vscode.Uri.file(dest));
     });
     return dest;
+  };
+
+  /** Writes report.html into a run's folder (the same report the command line writes); returns its path. */
+  const writeReport = async (arg?: unknown): Promise<string | undefined> => {
+    const all = knownRuns().filter((r) => r.dir && existsSync(r.dir));
+    const id = await pickRun(arg, all.map((r) => ({ id: r.id, name: r.name, state: r.state, step: r.step }) as RunStatus), 'write a report of');
+    const run = all.find((r) => r.id === id);
+    if (!run?.dir) {
+      if (id) void vscode.window.showErrorMessage('RNN Debugger: this run has no run folder to write a report from (its folder could not be written).');
+      return undefined;
+    }
+    const out = join(run.dir, 'report.html');
+    try {
+      await reportFromRunFolder(run.dir, out, webviewJs);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`RNN Debugger: could not write the report of ${run.name}: ${errorText(e)}`);
+      return undefined;
+    }
+    const live = isActiveState((store.status(run.id) ?? { state: 'completed' }).state) ? ' (as of now; the run is still training)' : '';
+    void vscode.window.showInformationMessage(`RNN Debugger: wrote the report of ${run.name} to ${out}${live}.`, 'Reveal').then((pick) => {
+      if (pick) void revealPath(vscode.Uri.file(out));
+    });
+    return out;
   };
 
   context.subscriptions.push(
@@ -271,5 +308,6 @@ export function registerCommands(context: vscode.ExtensionContext, host: Host): 
     vscode.commands.registerCommand(Command.OpenRun, openRun),
     vscode.commands.registerCommand(Command.CompareRuns, compareRuns),
     vscode.commands.registerCommand(Command.ExportRun, exportRun),
+    vscode.commands.registerCommand(Command.WriteReport, writeReport),
   );
 }

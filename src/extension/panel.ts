@@ -68,7 +68,8 @@ export class PanelHost implements vscode.Disposable {
     this.disposables.add(
       store.onDidChangeSelection((e) => {
         if (this.selectionFromPanel || !this.streaming) return;
-        if (e.runId && !this.shown.includes(e.runId)) return;
+        // The panel's controls belong to the first shown run; another run's choice stays with that run.
+        if (e.runId && e.runId !== this.shown[0]) return;
         this.post({ type: 'reveal', selection: e.selection });
       }),
     );
@@ -217,8 +218,8 @@ export class PanelHost implements vscode.Disposable {
     const runs: RunData[] = this.shown
       .filter((id) => this.store.has(id))
       .map((id) => ({ status: this.store.status(id)!, metrics: this.store.metrics(id), snapshots: this.store.snapshots(id) }));
-    const sel = this.store.selection;
-    void this.panel.webview.postMessage(hydrateMessage(runs, [...this.shown], sel.selection)).then((delivered) => {
+    const sel = this.shown[0] ? this.store.selectionOf(this.shown[0]) : this.store.selection.selection;
+    void this.panel.webview.postMessage(hydrateMessage(runs, [...this.shown], sel)).then((delivered) => {
       // A delivered hydrate means the page is alive (e.g. shown again without reloading).
       if (delivered && this.panel?.visible) this.ready = true;
     });

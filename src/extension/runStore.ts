@@ -66,6 +66,7 @@ export class RunStore {
   private readonly _onDidAddSnapshot = new Emitter<SnapshotEvent>();
   private readonly _onDidChangeSelection = new Emitter<SelectionEvent>();
   private _selection: SelectionEvent = { runId: null, selection: { layer: 0, unit: 0, step: null } };
+  private readonly perRun = new Map<string, Selection>();
 
   /** A run was added, its status changed (state, step, backend, reason) or it was removed. */
   readonly onDidChangeRun: Event<RunEvent> = this._onDidChangeRun.event;
@@ -130,6 +131,10 @@ export class RunStore {
   }
   get selection(): SelectionEvent {
     return this._selection;
+  }
+  /** The last selection made on this run (each run keeps its own layer, unit and step). */
+  selectionOf(runId: string): Selection {
+    return this.perRun.get(runId) ?? { layer: 0, unit: 0, step: null };
   }
   // #endregion
 
@@ -215,11 +220,13 @@ export class RunStore {
     const e = this.entries.get(runId);
     if (!e) return;
     this.entries.delete(runId);
+    this.perRun.delete(runId);
     this._onDidChangeRun.fire({ runId, status: e.status, kind: 'removed' });
   }
 
   setSelection(runId: string | null, selection: Selection): void {
     this._selection = { runId, selection };
+    if (runId !== null) this.perRun.set(runId, selection);
     this._onDidChangeSelection.fire(this._selection);
   }
   // #endregion

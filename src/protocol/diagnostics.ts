@@ -133,7 +133,25 @@ export function diagnose(run: DiagnoseInput): Diagnostic[] {
   if (snap) for (const layer of snap.layers) out.push(...diagnoseLayer(snap, layer));
 
   const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
-  return out.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  return out.map((d) => forTask(d, status)).sort((a, b) => rank[a.severity] - rank[b.severity]);
+}
+
+/**
+ * Next-value regression (CSV) is predicted from the recent past: a reach that fades after some
+ * lag is expected there, not an alarm (said as information, with the same numbers), and its
+ * baseline is repeating the last value, not a memoryless guess.
+ */
+function forTask(d: Diagnostic, status: RunStatus): Diagnostic {
+  if (status.spec.data.kind !== 'csv') return d;
+  if (d.id === 'above-baseline' || d.id === 'below-baseline') {
+    return { ...d, detail: d.detail.replace("the task's baseline", 'the baseline').replace(/\(what predicting without memory achieves\): the model has not learned the long-range dependency yet/, '(what repeating the last value achieves): the model predicts the next value no better than that').replace(/\.$/, d.id === 'below-baseline' ? ' (the baseline repeats the last value).' : '.') };
+  }
+  if (!d.id.startsWith('vanishing:')) return d;
+  return {
+    ...d, severity: 'info', title: `Gradient reaches back about ${d.evidence.lag} steps`,
+    detail: d.detail.replace('Dependencies longer than that cannot be learned.',
+      'Predicting the next value needs the recent past only; this matters if the series depends on values further back than that.'),
+  };
 }
 
 /** Findings from one layer of a snapshot. */

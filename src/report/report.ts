@@ -14,11 +14,29 @@ const escapeHtml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
+ * The report has no VS Code theme: it follows the viewer's light or dark preference with the
+ * colours of VS Code's Light+ and Dark Modern themes (the panel reads the same variables).
+ */
+export const REPORT_THEME_CSS = `
+:root { --vscode-editor-background: #1f1f1f; --vscode-editor-foreground: #cccccc; --vscode-foreground: #cccccc;
+  --vscode-descriptionForeground: #9d9d9d; --vscode-charts-lines: rgba(204, 204, 204, 0.35); --vscode-charts-blue: #3794ff;
+  --vscode-charts-red: #f14c4c; --vscode-charts-green: #89d185; --vscode-charts-orange: #d18616; --vscode-charts-purple: #b180d7;
+  --vscode-charts-yellow: #cca700; --vscode-errorForeground: #f85149; }
+@media (prefers-color-scheme: light) {
+  :root { --vscode-editor-background: #ffffff; --vscode-editor-foreground: #000000; --vscode-foreground: #000000;
+    --vscode-descriptionForeground: #717171; --vscode-charts-lines: rgba(0, 0, 0, 0.25); --vscode-charts-blue: #1a85ff;
+    --vscode-charts-red: #e51400; --vscode-charts-green: #388a34; --vscode-charts-orange: #d18616; --vscode-charts-purple: #652d90;
+    --vscode-charts-yellow: #bf8803; --vscode-errorForeground: #a1260d; }
+}
+`;
+
+/**
  * The report's HTML. The CSP allows exactly the inlined script and stylesheet (by hash), images
  * from data: URLs, and nothing from the network.
  */
 export function reportHtml(runs: RunData | RunData[], webviewJs: string, css: string): string {
   const list = Array.isArray(runs) ? runs : [runs];
+  css = `${css}\n${REPORT_THEME_CSS}`;
   // "</script" or "<!--" inside the inlined bundle would end or corrupt the script element.
   if (/<\/script|<!--/i.test(webviewJs)) throw new Error('the webview bundle contains "</script" or "<!--" and cannot be inlined');
   const data = escapeForScriptTag(encodeRunJson({ runs: list }));

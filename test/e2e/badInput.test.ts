@@ -2,22 +2,17 @@
 // file open in the editor is not silently swapped for a built-in task; a runs folder that cannot
 // be written is said before training, and a run trained anyway says it is not saved.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { sharedWorkbench, waitFor } from './harness';
 import { headerText, panelFrame } from './panel';
 
-// Relative to the workspace folder; the test makes `blocked` a file, so no folder can be created under it.
-const step = sharedWorkbench('bad-input', { 'rnnDebugger.runsFolder': 'blocked/runs' });
+// The runs folder is relative to the workspace folder, where `blocked` is a file: no folder can be created under it.
+const step = sharedWorkbench('bad-input', {
+  settings: { 'rnnDebugger.runsFolder': 'blocked/runs' },
+  files: { blocked: 'a file where the runs folder should be\n', 'weights.bin': new Uint8Array([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10, 0x20]) },
+});
 
 test('Train RNN on an open binary file says why it cannot be used, and starts no run', { timeout: 180_000 }, () => step('binary', async (w) => {
-  writeFileSync(join(w.workspace, 'blocked'), 'a file where the runs folder should be\n');
-  writeFileSync(join(w.workspace, 'weights.bin'), Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10, 0x20]));
-  await waitFor(async () => {
-    await w.runCommand('File: Refresh Explorer');
-    return (await w.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weights.bin' }).count()) > 0;
-  }, 'the explorer to list weights.bin', 60_000, 1_000);
   await w.openFile('weights.bin');
   await w.runCommand('RNN Debugger: Train RNN');
   await w.acceptQuickPicksUntil(async () => (await w.notifications()).some((n) => /cannot train/.test(n)), 'an error about the binary file');

@@ -123,6 +123,8 @@ export interface LaunchOptions {
   name: string;
   /** Extra user settings (settings.json) for this workbench. */
   settings?: Record<string, unknown>;
+  /** Extra files written into the workspace copy before the workbench opens it (name → content). */
+  files?: Record<string, string | Uint8Array>;
 }
 
 /** A running workbench with the extension installed, and the page showing it. */
@@ -153,6 +155,7 @@ export class Workbench {
     // The sample files only: run folders a previous `npm start` left in samples/workspace are not
     // this test's (each test finds its own runs by the ids it started).
     cpSync(SAMPLE_WORKSPACE, workspace, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes('.rnn-debugger') });
+    for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(workspace, name), content);
     mkdirSync(join(userDataDir, 'User'), { recursive: true });
     writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
       'workbench.startupEditor': 'none',
@@ -430,9 +433,9 @@ async function stopServer(server: ChildProcess): Promise<void> {
  * One workbench for the tests of a file, launched before them and closed after them (also on
  * failure). Returns `step(label, body)`: runs body on it, saving `<label>-failure.png` if it throws.
  */
-export function sharedWorkbench(name: string, settings?: Record<string, unknown>): (label: string, body: (w: Workbench) => Promise<void>) => Promise<void> {
+export function sharedWorkbench(name: string, opts: Omit<LaunchOptions, 'name'> = {}): (label: string, body: (w: Workbench) => Promise<void>) => Promise<void> {
   let wb: Workbench | undefined;
-  before(async () => { wb = await Workbench.launch({ name, settings }); }, { timeout: 180_000 });
+  before(async () => { wb = await Workbench.launch({ name, ...opts }); }, { timeout: 180_000 });
   after(async () => { await wb?.close(); }, { timeout: 60_000 });
   return async (label, body) => {
     const w = wb;

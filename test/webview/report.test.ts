@@ -79,3 +79,17 @@ test('a report of a run folder (two samples per step) and a compared pair', asyn
   assert.ok((await chartData(two.page, 'loss'))['twin · loss']);
   assert.deepEqual(two.errors, []);
 });
+
+test('the report follows the viewer\'s light or dark preference and has no "follow latest" box', async () => {
+  const file = join(dir, 'themed.html');
+  writeReport(makeRun(), file, webviewJs);
+  for (const [scheme, background] of [['light', 'rgb(255, 255, 255)'], ['dark', 'rgb(31, 31, 31)']] as const) {
+    const page = await (await browser.newContext({ viewport: { width: 1100, height: 900 }, colorScheme: scheme })).newPage();
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForFunction(() => document.querySelectorAll('.heatmap canvas').length > 0);
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), background, scheme);
+    assert.equal(await page.$$eval('.controls input[type="checkbox"]', (c) => c.length), 0, 'no follow-latest box in a report');
+    assert.match((await page.textContent('.step-label'))!, /step 60/);
+    await page.context().close();
+  }
+});

@@ -130,9 +130,16 @@ export function csvSource(text: string, opts: CsvOptions, label = 'CSV'): DataSo
     const count = Math.min(vr.windows, opts.maxValidationBatches ?? 4);
     validation = Array.from({ length: count }, () => windowBatch(val, C, vr.next().starts, T));
   }
+  // Baseline: repeat the last value (x̂_{t+1} = x_t), the MSE a model must beat to have learned
+  // anything from the series; measured on the validation rows when there are any.
+  const base = nVal > 1 ? x.subarray(nTrain * C) : train;
+  let sq = 0;
+  for (let i = C; i < base.length; i++) sq += (base[i] - base[i - C]) ** 2;
+  const baseline = base.length > C ? sq / (base.length - C) : undefined;
   return {
     io: { vocabSize: 0, inputSize: C, outputSize: C, loss: 'mse' },
     continuous: true,
+    ...(baseline !== undefined ? { baseline } : {}),
     description: `${label}: ${n} rows × ${C} column(s) [${table.names.join(', ')}], ${nTrain} train / ${nVal} validation`,
     nextTrainBatch(): TrainBatch {
       const { starts, fresh } = reader.next();

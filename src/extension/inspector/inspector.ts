@@ -83,7 +83,10 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   private readonly redecorateTimers = new Map<vscode.TextEditor, ReturnType<typeof setTimeout>>();
   /** Documents the user stopped inspecting: auto-inspect leaves them alone for that run. */
   private readonly dismissed = new Set<string>();
-  private view: ViewChoice = { layer: 0, unit: 0, quantity: 'c' };
+  /** Each run keeps its own layer, unit and quantity: one run's choice must not blank another's tint. */
+  private readonly views = new Map<string, ViewChoice>();
+  /** The choice while no run is current. */
+  private loose: ViewChoice = { layer: 0, unit: 0, quantity: 'c' };
   private busy = new Set<string>();
   lastRanking: UnitRelevance | undefined;
   readonly onDidRankUnits = this.rankEmitter.event;
@@ -100,8 +103,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     this.status = vscode.window.createStatusBarItem('rnnDebugger.inspector', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'RNN Debugger inspector';
     this.status.command = 'rnnDebugger.pickQuantity';
-    const sel = store.selection.selection;
-    this.view = { layer: sel.layer, unit: sel.unit, quantity: 'c' };
 
     this.disposables.push(
       this.status,
@@ -122,16 +123,17 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       store.onDidAddSnapshot((e) => this.onModelImproved(e.runId)),
       store.onDidChangeRun((e) => {
         if (e.kind === 'removed') {
+          this.views.delete(e.runId);
           for (const s of [...this.sessions.values()]) if (s.runId === e.runId) this.stop(s.uri);
         }
         this.updateStatus();
         this.autoInspectOpen();
       }),
       store.onDidChangeSelection((e) => {
-        const active = this.activeSession();
-        if (e.runId !== null && active && active.runId !== e.runId) return;
-        if (e.selection.layer === this.view.layer && e.selection.unit === this.view.unit) return;
-        this.view = { ...this.view, layer: e.selection.layer, unit: e.selection.unit };
+        const runId = e.runId ?? this.currentRunId();
+        const v = this.viewOf(runId);
+        if (e.selection.layer === v.layer && e.selection.unit === v.unit) return;
+        this.putView(runId, { ...v, layer: e.selection.layer, unit: e.selection.unit });
         this.viewChanged();
       }),
     );
@@ -196,7 +198,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       this.sessions.set(key, s);
     }
     s.setText(doc.getText());
-    this.fitViewToRun(runId);
     this.schedule(s, 0);
     this.updateStatus();
   }
@@ -383,13 +384,60 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   }
 
   private setView(change: Partial<ViewChoice>, runId?: string | null): void {
-    this.view = { ...this.view, ...change };
-    const id = runId ?? this.activeSession()?.runId ?? this.store.selection.runId;
-    const cur = this.store.selection.selection;
-    if (cur.layer !== this.view.layer || cur.unit !== this.view.unit || (id ?? null) !== this.store.selection.runId) {
-      this.store.setSelection(id ?? null, { ...cur, layer: this.view.layer, unit: this.view.unit });
+    const id = runId ?? this.currentRunId();
+    const v = this.putView(id, { ...this.viewOf(id), ...change });
+    const cur = id ? this.store.selectionOf(id) : this.store.selection.selection;
+    if (cur.layer !== v.layer || cur.unit !== v.unit || (id ?? null) !== this.store.selection.runId) {
+      this.store.setSelection(id ?? null, { ...cur, layer: v.layer, unit: v.unit });
     }
     this.viewChanged();
+  }
+
+  /** The run whose choice the status bar and commands act on: the active editor's, else the selected run. */
+  private currentRunId(): string | null {
+    return this.activeSession()?.runId ?? this.store.selection.runId;
+  }
+
+  private get view(): ViewChoice {
+    return this.viewOf(this.currentRunId());
+  }
+
+  /** A run's choice (first time: its last selection, with a quantity its cell has). */
+  private viewOf(runId: string | null): ViewChoice {
+    if (!runId) return this.loose;
+    let v = this.views.get(runId);
+    if (!v) {
+      const sel = this.store.selectionOf(runId);
+      v = this.putView(runId, { layer: sel.layer, unit: sel.unit, quantity: this.loose.quantity }, true);
+    }
+    return v;
+  }
+
+  /**
+   * Stores a run's choice, fitted to the run: a quantity its cell has, layer and unit in range.
+   * A layer or unit out of range is clamped and said so in the status bar, never silently.
+   */
+  private putView(runId: string | null, want: ViewChoice, quiet = false): ViewChoice {
+    const run = runId ? this.store.status(runId) : undefined;
+    if (!runId || !run) {
+      this.loose = want;
+      return want;
+    }
+    const m = run.spec.model;
+    const qs = quantitiesFor(m.cell);
+    const v: ViewChoice = {
+      quantity: qs.includes(want.quantity) ? want.quantity : qs[0],
+      layer: Math.max(0, Math.min(want.layer, m.layers - 1)),
+      unit: Math.max(0, Math.min(want.unit, m.hiddenSize - 1)),
+    };
+    if (!quiet && (v.layer !== want.layer || v.unit !== want.unit)) {
+      vscode.window.setStatusBarMessage(
+        `RNN: run "${run.name}" has layers 0…${m.layers - 1} and units 0…${m.hiddenSize - 1}: showing layer ${v.layer}, unit ${v.unit}`,
+        8000,
+      );
+    }
+    this.views.set(runId, v);
+    return v;
   }
 
   private viewChanged(): void {
@@ -398,16 +446,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     this.viewEmitter.fire();
   }
 
-  /** Make the quantity exist for the run's cell (GRU has no c) and the layer/unit in range. */
-  private fitViewToRun(runId: string): void {
-    const run = this.store.status(runId);
-    if (!run) return;
-    const qs = quantitiesFor(run.spec.model.cell);
-    const quantity = qs.includes(this.view.quantity) ? this.view.quantity : qs[0];
-    const layer = Math.min(this.view.layer, run.spec.model.layers - 1);
-    const unit = Math.min(this.view.unit, run.spec.model.hiddenSize - 1);
-    if (quantity !== this.view.quantity || layer !== this.view.layer || unit !== this.view.unit) this.view = { layer, unit, quantity };
-  }
 
   private unitsOfView(): number {
     const s = this.activeSession();
@@ -467,10 +505,8 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     const ev = this.evalState(s.uri);
     const run = this.store.status(s.runId);
     if (!run || !this.store.canTraceText(s.runId) || this.sessions.get(s.uri) !== s) return;
-    const cfg = vscode.workspace.getConfiguration(INSPECTOR_SETTINGS.section);
-    const maxChars = Math.max(100, cfg.get<number>(INSPECTOR_SETTINGS.maxCharacters, 4000));
-    const firstVisible = this.firstVisibleStep(s);
-    const plan = s.planEval(firstVisible, maxChars, run.vocabulary);
+    const maxChars = this.maxCharacters();
+    const plan = s.planEval(this.visibleSteps(s), maxChars, run.vocabulary);
     const textAtRequest = s.map.modelText;
     const generation = ev.generation;
     ev.inFlight = true;
@@ -528,20 +564,26 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       setTimeout(() => {
         this.redecorateTimers.delete(editor);
         this.decorateEditor(editor, s);
-        // A long document evaluated in a window: scrolling out of it asks for a new window.
-        const first = this.firstVisibleStep(s);
-        const T = s.trace?.steps ?? 0;
-        if (s.trace && s.map.steps > T && (first < s.windowStart || first >= s.windowStart + T - 1)) this.schedule(s, 300);
+        // A long document evaluated in a window: when the visible steps leave it, ask for a new one.
+        const [v0, v1] = this.visibleSteps(s);
+        if (s.trace && s.needsWindowFor(v0, v1, this.maxCharacters())) this.schedule(s, 300);
       }, 30),
     );
   }
 
-  private firstVisibleStep(s: InspectSession): number {
+  private maxCharacters(): number {
+    return Math.max(100, vscode.workspace.getConfiguration(INSPECTOR_SETTINGS.section).get<number>(INSPECTOR_SETTINGS.maxCharacters, 4000));
+  }
+
+  /** Document steps [v0, v1) of the visible lines (all visible ranges, last line included). */
+  private visibleSteps(s: InspectSession): [number, number] {
     const ed = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === s.uri);
-    const r = ed?.visibleRanges[0];
-    if (!ed || !r) return 0;
-    const off = ed.document.offsetAt(new vscode.Position(r.start.line, 0));
-    return off >= s.map.length ? s.map.steps : s.map.stepAt[off];
+    const rs = ed?.visibleRanges;
+    if (!ed || !rs?.length) return [0, 0];
+    const doc = ed.document;
+    const a = doc.offsetAt(new vscode.Position(rs[0].start.line, 0));
+    const b = doc.offsetAt(doc.lineAt(Math.min(doc.lineCount - 1, rs[rs.length - 1].end.line)).rangeIncludingLineBreak.end);
+    return stepsInRange(s.map, a, b);
   }
   // #endregion
 
@@ -560,7 +602,7 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     const model = this.store.status(s.runId)?.spec.model;
     const perSlot: vscode.Range[][] = this.types.map(() => []);
     for (const [a, b] of visibleOffsetRanges(editor)) {
-      for (const { slot, offsets } of s.decorations(this.view, model, a, b)) {
+      for (const { slot, offsets } of s.decorations(this.viewOf(s.runId), model, a, b)) {
         const out = perSlot[slot];
         for (let k = 0; k < offsets.length; k += 2) out.push(new vscode.Range(doc.positionAt(offsets[k]), doc.positionAt(offsets[k + 1])));
       }
@@ -571,7 +613,7 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   private provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
     const s = this.sessions.get(doc.uri.toString());
     if (!s) return undefined;
-    const md = s.hoverAt(doc.offsetAt(pos), this.view, this.store.status(s.runId)?.name);
+    const md = s.hoverAt(doc.offsetAt(pos), this.viewOf(s.runId), this.store.status(s.runId)?.name);
     if (!md) return undefined;
     const t = s.map.stepAt[Math.min(doc.offsetAt(pos), s.map.length - 1)];
     const [a, b] = [s.map.starts[t], s.map.starts[t + 1]];

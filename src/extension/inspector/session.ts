@@ -74,15 +74,19 @@ export class InspectSession {
 
   /**
    * The window to evaluate: the whole text when it has at most maxChars characters, otherwise
-   * maxChars steps starting a quarter window before the first visible step (context to warm up
-   * the state), clipped to the text.
+   * maxChars steps that hold the visible steps [v0, v1) with up to a quarter window of context
+   * before them (to warm up the state), clipped to the text. Long lines can put more than three
+   * quarters of a window on screen, so the window is planned from the whole visible range, not
+   * its first line; when even the visible range is longer than maxChars, its top is evaluated.
    */
-  planEval(firstVisibleStep: number, maxChars: number, vocabulary: readonly string[] | undefined): EvalPlan {
+  planEval(visible: number | readonly [number, number], maxChars: number, vocabulary: readonly string[] | undefined): EvalPlan {
     const T = this.map.steps;
+    const [v0, v1] = typeof visible === 'number' ? [visible, visible] : visible;
     let start = 0;
     let end = T;
     if (T > maxChars) {
-      start = Math.max(0, Math.min(T - maxChars, firstVisibleStep - Math.floor(maxChars / 4)));
+      const slack = Math.max(0, maxChars - (v1 - v0));
+      start = Math.max(0, Math.min(T - maxChars, v0 - Math.min(Math.floor(maxChars / 4), slack)));
       end = start + maxChars;
     }
     const modelText = T === this.map.modelText.length
@@ -104,6 +108,19 @@ export class InspectSession {
     this.modelStep = modelStep;
     this.cache.clear();
     this.updateValidity();
+  }
+
+  /**
+   * Would a new window show more of the visible steps [v0, v1) than the current one? True when
+   * part of the range lies outside the evaluated window and a window of maxChars could hold it.
+   */
+  needsWindowFor(v0: number, v1: number, maxChars: number): boolean {
+    if (!this.trace) return true;
+    const w0 = this.windowStart;
+    const w1 = w0 + this.trace.steps;
+    const want0 = Math.max(0, v0);
+    const want1 = Math.min(this.map.steps, v1, want0 + maxChars);
+    return want0 < w0 || want1 > w1;
   }
 
   /** Does the trace cover document step t with valid values of q? */

@@ -168,15 +168,15 @@ export class Sidebar implements vscode.Disposable {
       this.unitsView.message = undefined;
       return [];
     }
-    const sel = this.store.selection;
+    const sel = this.store.selectionOf(runId);
     const { items, message } = unitItems({
       mode: this.mode,
       runId,
-      layer: sel.selection.layer,
+      layer: sel.layer,
       quantity: this.inspector?.quantity ?? 'c',
       snapshot: this.store.latestSnapshot(runId),
       relevance: this.inspector?.lastRanking,
-      selectedUnit: sel.runId === null || sel.runId === runId ? sel.selection.unit : -1,
+      selectedUnit: sel.unit,
     });
     this.unitsView.message = message;
     this.unitsView.description = RANK_MODES.find((m) => m.mode === this.mode)?.label;
@@ -218,15 +218,14 @@ export class Sidebar implements vscode.Disposable {
       if (arg.layer !== undefined) sel.layer = arg.layer;
       if (arg.unit !== undefined) sel.unit = arg.unit;
       if (sel.layer !== undefined || sel.unit !== undefined) {
-        const cur = this.store.selection.selection;
-        this.store.setSelection(arg.runId, { ...cur, ...sel });
+        this.store.setSelection(arg.runId, { ...this.store.selectionOf(arg.runId), ...sel });
       }
       return this.reveal(arg.runId, sel, arg.chart);
     });
     reg('rnnDebugger.units.select', (arg?: UnitArgs) => {
       if (!arg) return;
       if (this.inspector) this.inspector.selectUnit(arg.runId, arg.layer, arg.unit);
-      else this.store.setSelection(arg.runId, { ...this.store.selection.selection, layer: arg.layer, unit: arg.unit });
+      else this.store.setSelection(arg.runId, { ...this.store.selectionOf(arg.runId), layer: arg.layer, unit: arg.unit });
       return this.reveal(arg.runId, { layer: arg.layer, unit: arg.unit });
     });
     reg('rnnDebugger.units.rankBy', async () => {
@@ -242,7 +241,7 @@ export class Sidebar implements vscode.Disposable {
   }
 
   private selectRun(runId: string): void {
-    if (this.store.selection.runId !== runId) this.store.setSelection(runId, this.store.selection.selection);
+    if (this.store.selection.runId !== runId) this.store.setSelection(runId, this.store.selectionOf(runId));
   }
 
   private showRuns(runIds: string[]): unknown {

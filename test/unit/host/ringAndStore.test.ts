@@ -105,6 +105,19 @@ test('store: selection is shared state with an event', () => {
   assert.deepEqual(store.selection, { runId: 'a', selection: { layer: 0, unit: 2, step: 5 } });
 });
 
+test('store: each run keeps its own selection (one run\'s layer 1 does not follow the user to another run)', () => {
+  const store = new RunStore();
+  store.addRun(status('one'), null);
+  store.addRun(status('two'), null);
+  store.setSelection('one', { layer: 0, unit: 5, step: null });
+  store.setSelection('two', { layer: 1, unit: 3, step: 40 });
+  assert.deepEqual(store.selectionOf('one'), { layer: 0, unit: 5, step: null });
+  assert.deepEqual(store.selectionOf('two'), { layer: 1, unit: 3, step: 40 });
+  assert.equal(store.selection.runId, 'two', 'the last choice still says which run is selected');
+  store.removeRun('two');
+  assert.deepEqual(store.selectionOf('two'), { layer: 0, unit: 0, step: null }, 'a removed run forgets its choice');
+});
+
 test('store: traceText goes to the live trainer, and fails clearly without one', async () => {
   const store = new RunStore();
   store.addRun(status('a'), null);

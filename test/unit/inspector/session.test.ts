@@ -30,6 +30,20 @@ test('long text: a window of maxChars starting a quarter window before the visib
   assert.equal(s.planEval(990, 100, undefined).start, 900, 'clipped to the end of the text');
 });
 
+test('long lines: the window holds every visible step, down to the last character of the text', () => {
+  const s = new InspectSession('u', 'r');
+  s.setText('x'.repeat(1000));
+  // 90 steps on screen (a few long lines): a window keyed to the first visible step (475…574) left 575…589 plain.
+  const p = s.planEval([500, 590], 100, undefined);
+  assert.ok(p.start <= 500 && p.start + p.modelText.length >= 590, `window ${p.start}…${p.start + p.modelText.length} misses 500…590`);
+  const last = s.planEval([960, 1000], 100, undefined);
+  assert.equal(last.start + last.modelText.length, 1000, 'the last line is evaluated');
+  s.acceptTrace(fakeTrace(last.fedText, 2), last, s.map.modelText, 1);
+  assert.equal(s.needsWindowFor(960, 1000, 100), false, 'no re-evaluation while the visible steps are covered');
+  assert.equal(s.needsWindowFor(850, 900, 100), true, 'scrolling up out of the window asks for a new one');
+  assert.ok(s.hoverAt(999, { layer: 0, unit: 0, quantity: 'f' })?.includes('U+0078'), 'the last character has a hover with its values');
+});
+
 test('decorations map steps back to document offsets through CRLF and emoji', () => {
   const text = 'a😀\r\nb';
   const s = evaluated(text, 2);

@@ -232,3 +232,13 @@ test('delayed recall: symbol at recallFrom is the target at the last step only; 
   }
   assert.ok(seen.size > 1);
 });
+
+test('CSV next-value regression has a baseline: the MSE of repeating the last value on the validation rows', () => {
+  // A ramp 0, 1, …, 99: standardised with the training rows' mean and deviation, each step is 1/σ.
+  const text = 'x\n' + Array.from({ length: 100 }, (_, i) => String(i)).join('\n') + '\n';
+  const src = csvSource(text, { batchSize: 2, seqLength: 5, validationFraction: 0.2 });
+  const nTrain = 80;
+  const mean = (nTrain - 1) / 2;
+  const sd = Math.sqrt(Array.from({ length: nTrain }, (_, i) => (i - mean) ** 2).reduce((a, b) => a + b, 0) / nTrain);
+  assert.ok(src.baseline !== undefined && Math.abs(src.baseline - 1 / sd ** 2) < 1e-6, `baseline ${src.baseline}, expected ${1 / sd ** 2}`);
+});

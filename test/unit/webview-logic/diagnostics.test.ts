@@ -111,3 +111,27 @@ test('Jacobian values that missed the tolerance are reported as lower bounds', (
   assert.ok(u);
   assert.match(u.detail, /3 of the Jacobian σ_max values/);
 });
+
+test('next-value regression (CSV): a fading reach is information, not a vanishing-gradient alarm', () => {
+  const run = makeRun();
+  run.status.spec = { ...run.status.spec, data: { kind: 'csv', path: 'sine.csv' } };
+  const d = diagnose(run).find((x) => x.id === 'vanishing:0');
+  assert.ok(d);
+  assert.equal(d.severity, 'info');
+  assert.equal(d.title, 'Gradient reaches back about 10 steps');
+  assert.match(d.detail, /lag 10 \(τ = 15\).*needs the recent past only/);
+  assert.equal(diagnose(makeRun()).find((x) => x.id === 'vanishing:0')?.severity, 'warning', 'a memory task keeps the warning');
+});
+
+test('next-value regression (CSV): the baseline is named for what it is, repeating the last value', () => {
+  const run = makeRun();
+  run.status.spec = { ...run.status.spec, data: { kind: 'csv', path: 'sine.csv' } };
+  const below = diagnose(run).find((x) => x.id === 'below-baseline');
+  assert.ok(below);
+  assert.match(below.detail, /below the baseline 0\.5 \(the baseline repeats the last value\)\.$/);
+  run.status.baseline = 0.01;
+  const above = diagnose(run).find((x) => x.id === 'above-baseline');
+  assert.ok(above);
+  assert.match(above.detail, /\(what repeating the last value achieves\): the model predicts the next value no better than that/);
+  assert.doesNotMatch(above.detail, /long-range/);
+});

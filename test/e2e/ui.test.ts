@@ -1,0 +1,125 @@
+// End-to-end, what the user sees in the workbench: the inspector tints the last line of a long
+// file; Write Report leaves report.html in the run folder and Reveal shows it in the browser
+// workbench; screenshots of the panel in Dark Modern and Light+ and of a comparison
+// (test-artifacts/e2e/ui-*.png; `npm run screenshots` copies them into media/screenshots/).
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ARTIFACTS, sharedWorkbench, type Workbench, waitFor } from './harness';
+import { METRIC_CHARTS, SNAPSHOT_CHARTS, panelFrame, waitForChartData } from './panel';
+
+const step = sharedWorkbench('ui');
+
+// These run inside the page or the webview (evaluate); the test project has no DOM lib.
+interface El { style: { top: string }; classList: { contains(c: string): boolean }; querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number } }
+declare const document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number }; body: El };
+
+/** Tinted boxes on the editor line that holds the cursor (VS Code draws background tints in the view-overlays layer, one div per line, at the line's top). */
+function tintOnCursorLine(w: Workbench): Promise<number> {
+  return w.page.evaluate(() => {
+    const ed = document.querySelector('.editor-group-container.active .monaco-editor');
+    const cursor = ed?.querySelector('.cursors-layer .cursor');
+    if (!ed || !cursor) return -1;
+    const top = cursor.style.top;
+    const line = [...ed.querySelectorAll('.view-overlays > div')].find((d) => d.style.top === top);
+    return line ? line.querySelectorAll('[class*="ced-"]').length : 0;
+  });
+}
+
+function runFolders(w: Workbench): string[] {
+  const root = join(w.workspace, '.rnn-debugger', 'runs');
+  return existsSync(root) ? readdirSync(root).map((d) => join(root, d)) : [];
+}
+
+test('after training on logbook.txt, its last line is tinted by the inspector', { timeout: 420_000 }, () => step('last-line', async (w) => {
+  await w.openFile('logbook.txt');
+  await w.runCommand('RNN Debugger: Train RNN');
+  await w.acceptQuickPicksUntil(async () => (await panelFrame(w, 500).catch(() => undefined)) !== undefined, 'the panel of the text run to open');
+  await waitForChartData(w, [...METRIC_CHARTS, ...SNAPSHOT_CHARTS], 'the logbook run', 150_000);
+  await w.openFile('logbook.txt');
+  await w.runCommand('RNN Debugger: Inspect with RNN');
+  await w.acceptQuickPicksUntil(async () => w.page.locator('.editor-group-container.active .monaco-editor .view-overlays [class*="ced-"]').count().then((n) => n > 0),
+    'the top of logbook.txt to be tinted', 90_000);
+  // Go to the end of the file: the last lines are long (≈1000 characters), more than the old window reached.
+  await w.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  // The file ends with a line break: the last line with text is the one above the end.
+  await w.page.keyboard.press('Control+End');
+  await w.page.keyboard.press('ArrowUp');
+  await w.page.keyboard.press('End');
+  await waitFor(async () => (await w.statusBarTexts()).some((t) => /Ln 210, Col 879/.test(t)), 'the cursor at the end of line 210', 10_000);
+  const n = await waitFor(async () => { const k = await tintOnCursorLine(w); return k > 0 ? k : undefined; },
+    'the last line of logbook.txt to be tinted', 60_000, 500);
+  assert.ok(n > 0);
+  // Hovering the last characters explains them (not "outside the evaluated window").
+  const cursor = await w.page.locator('.editor-group-container.active .monaco-editor .cursors-layer .cursor').first().boundingBox();
+  assert.ok(cursor, 'the cursor is visible');
+  const hover = w.page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').first();
+  const text = await waitFor(async () => {
+    await w.page.mouse.move(cursor.x - 30, cursor.y + cursor.height / 2);
+    await w.page.mouse.move(cursor.x - 28, cursor.y + cursor.height / 2);
+    const t = await hover.innerText({ timeout: 1_500 }).catch(() => '');
+    return /U\+[0-9A-F]{4}|outside the evaluated window/.test(t) ? t : undefined;
+  }, 'a hover on the last line', 30_000, 500);
+  assert.doesNotMatch(text, /outside the evaluated window/);
+  await w.screenshot('inspector-last-line');
+}));
+
+test('Write Report leaves report.html in the run folder, and Reveal shows it in the Explorer', { timeout: 180_000 }, () => step('report', async (w) => {
+  await w.runCommand('RNN Debugger: Write Report');
+  const report = await waitFor(async () => {
+    if (await w.page.locator('.quick-input-widget').isVisible()) await w.page.keyboard.press('Enter');
+    return runFolders(w).map((d) => join(d, 'report.html')).find((f) => existsSync(f));
+  }, 'report.html in the run folder', 90_000, 500);
+  assert.ok(report);
+  const toast = w.page.locator('.notifications-toasts .notification-list-item', { hasText: 'wrote the report' }).first();
+  await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Reveal' }).first().click();
+  await waitFor(() => w.page.locator('.explorer-folders-view .monaco-list-row.selected, .explorer-folders-view .monaco-list-row.focused', { hasText: 'report.html' }).count().then((k) => k > 0),
+    'report.html selected in the Explorer', 30_000, 500);
+}));
+
+/** Switches the colour theme through the user settings file (VS Code applies it when the file changes) and waits for the panel to follow. */
+async function colourTheme(w: Workbench, id: 'Default Dark Modern' | 'Default Light+'): Promise<void> {
+  const file = join(w.userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': id }, null, 2));
+  const cls = id === 'Default Light+' ? 'vscode-light' : 'vscode-dark';
+  await waitFor(async () => {
+    const frame = await panelFrame(w, 5_000);
+    return frame.evaluate((c) => document.body.classList.contains(c), cls);
+  }, `the panel to switch to ${id}`, 30_000, 500);
+}
+
+/** Saves a screenshot of the panel's editor group only (test-artifacts/e2e/ui-<label>.png). */
+async function panelShot(w: Workbench, label: string): Promise<void> {
+  const group = w.page.locator('.editor-group-container', { has: w.page.locator('.tab.active', { hasText: 'RNN Debugger' }) }).first();
+  await group.screenshot({ path: join(ARTIFACTS, `ui-${label}.png`), timeout: 10_000 });
+}
+
+test('screenshots of the panel in Dark Modern and Light+, and of a comparison', { timeout: 420_000 }, () => step('screens', async (w) => {
+  await w.runCommand('RNN Debugger: Show Panel');
+  await waitForChartData(w, [...METRIC_CHARTS, ...SNAPSHOT_CHARTS], 'the panel', 60_000);
+  // The panel alone, as wide as the window: close the editors beside it.
+  await w.runCommand('View: Close Editors in Other Groups');
+  await colourTheme(w, 'Default Dark Modern');
+  await panelShot(w, 'panel-dark-modern');
+  await colourTheme(w, 'Default Light+');
+  await panelShot(w, 'panel-light-plus');
+  // A second run (GRU on the sine waves, numeric inputs) to compare with.
+  await w.openFile('gru-sine.rnn.json');
+  await w.runCommand('RNN Debugger: Train RNN');
+  await w.acceptQuickPicksUntil(async () => runFolders(w).length >= 2, 'the second run to start', 60_000);
+  await w.runCommand('RNN Debugger: Compare Runs');
+  const rows = w.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await waitFor(async () => (await rows.count()) >= 2, 'the Compare Runs picker to list two runs', 20_000);
+  for (const k of [0, 1]) await rows.nth(k).click();
+  await waitFor(async () => /2 Selected/.test((await w.page.locator('.quick-input-widget').innerText()) ?? ''), 'two runs picked', 10_000);
+  await w.page.keyboard.press('Enter');
+  await waitFor(async () => {
+    const frame = await panelFrame(w, 5_000);
+    return (await frame.evaluate(() => document.querySelectorAll('.heatmap-column').length)) === 2 ? true : undefined;
+  }, 'the panel to compare two runs', 60_000, 500);
+  await w.runCommand('View: Close Editors in Other Groups');
+  await colourTheme(w, 'Default Dark Modern');
+  await panelShot(w, 'compare-dark-modern');
+}));
