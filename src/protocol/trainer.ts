@@ -45,6 +45,12 @@ export interface PauseMessage { type: 'pause' }
 export interface ResumeMessage { type: 'resume' }
 /** Finish the current step, write the final status ('stopped') and exit. */
 export interface StopMessage { type: 'stop' }
+/**
+ * How a `traceTextResult` error begins when the run has saved no weights yet (a text run in its
+ * first steps): a state to wait out, not a failure to report.
+ */
+export const NO_WEIGHTS_YET = 'no weights are saved yet';
+
 /** Evaluate the run's latest saved weights on a text (inline gate inspector); answered by `traceTextResult`. */
 export interface TraceTextRequest {
   type: 'traceText';

@@ -7,6 +7,7 @@ import { createFastModel, type FastModel } from '../core/fast/model';
 import { readWeights } from '../core/runFolder';
 import { traceText } from '../core/textTrace';
 import type { RunSpec } from '../protocol/spec';
+import { NO_WEIGHTS_YET } from '../protocol/trainer';
 import type { TraceSnapshot } from '../protocol/trace';
 
 /** Longer texts cost O(T) tensors of the unrolled graph; the inspector asks for a window. */
@@ -33,7 +34,7 @@ export function evaluateText(run: TextEvalRun, text: string): TraceSnapshot {
   if (!vocabulary) throw new Error('the run has not read its vocabulary yet');
   if (!runDir) throw new Error('this run keeps no run folder, so no weights can be evaluated');
   const weights = readWeights(runDir);
-  if (!weights) throw new Error(`no weights are saved yet (the trainer saves them every ${spec.train.validateEvery} steps)`);
+  if (!weights) throw new Error(`${NO_WEIGHTS_YET} (the trainer saves them every ${spec.train.validateEvery} steps)`);
   const T = Array.from(text).length;
   if (T > MAX_TEXT_STEPS) throw new Error(`the text is ${T} characters long; at most ${MAX_TEXT_STEPS} can be evaluated at once`);
 

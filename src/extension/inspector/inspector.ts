@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunStatus } from '../../protocol/trace';
 import { stepsInRange } from '../../protocol/textMap';
+import { NO_WEIGHTS_YET } from '../../protocol/trainer';
 import type { RunStore } from '../runStore';
 import { runIdOf } from '../sidebar/items';
 import { layerOf } from './hover';
@@ -70,6 +71,8 @@ interface EvalState {
   lastStart: number;
   /** Bumped when the session is dropped or re-targeted; results of older requests are ignored. */
   generation: number;
+  /** The run has saved no weights yet: the next snapshot brings them; nothing to warn about. */
+  awaitingWeights?: boolean;
 }
 
 export class Inspector implements InspectorApi, vscode.Disposable {
@@ -473,7 +476,8 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     this.status.tooltip = [
       `RNN Debugger inspector: ${quantityDescription(this.view.quantity, t?.cell ?? run?.spec.model.cell ?? 'lstm')}`,
       run ? `Run "${run.name}" (${run.state})${s.modelStep !== undefined ? `, model at step ${s.modelStep}` : ''}` : 'run gone',
-      t ? `Evaluated t = ${s.windowStart} … ${s.windowStart + t.steps - 1} of ${s.map.steps} characters` : 'Evaluating…',
+      t ? `Evaluated t = ${s.windowStart} … ${s.windowStart + t.steps - 1} of ${s.map.steps} characters`
+        : this.evals.get(s.uri)?.awaitingWeights ? 'Waiting for the run to save its first weights' : 'Evaluating…',
       'Click to choose quantity, layer and unit.',
     ].join('\n');
     this.status.show();
@@ -516,11 +520,15 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     try {
       const trace = await this.store.traceText(s.runId, plan.fedText);
       if (generation !== ev.generation || this.sessions.get(s.uri) !== s) return;
+      ev.awaitingWeights = false;
       s.acceptTrace(trace, plan, textAtRequest, trace.step);
       this.redecorate(s);
       this.viewEmitter.fire();
     } catch (err) {
-      if (generation === ev.generation) {
+      const message = err instanceof Error ? err.message : String(err);
+      // A text run that has only just started has no saved weights: the tint comes with them.
+      ev.awaitingWeights = message.startsWith(NO_WEIGHTS_YET);
+      if (generation === ev.generation && !ev.awaitingWeights) {
         void vscode.window.showWarningMessage(`RNN Debugger: could not evaluate the text with run "${run.name}": ${err instanceof Error ? err.message : String(err)}`);
       }
     } finally {
