@@ -23,8 +23,9 @@ function loadNative(backend: 'tensorflow' | 'tensorflow-gpu'): { version?: strin
   // packages mandatory.
   const pkg = backend === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   if (!nativeAllowed()) throw Object.assign(new Error(`Cannot find module '${pkg}' (native code is disabled in this process)`), { code: 'MODULE_NOT_FOUND' });
-  const dir = path.join(extensionRoot(), 'node_modules', pkg);
-  if (!fs.existsSync(path.join(dir, 'package.json'))) throw Object.assign(new Error(`Cannot find module '${pkg}'`), { code: 'MODULE_NOT_FOUND' });
+  const root = extensionRoot();
+  const dir = root ? path.join(root, 'node_modules', pkg) : '';
+  if (!dir || !fs.existsSync(path.join(dir, 'package.json'))) throw Object.assign(new Error(`Cannot find module '${pkg}'`), { code: 'MODULE_NOT_FOUND' });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod: unknown = require(dir);
   const v = (mod as { version?: Record<string, string> }).version;

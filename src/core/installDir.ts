@@ -3,22 +3,34 @@
 // an environment variable or a parent folder: an editor started from a folder holding a planted
 // dist/fastblas.node must not run it.
 
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
+/** Run from source (tsx: tests, bench, scripts) this file is itself; in a bundle it is dist/<bundle>.js. */
+const fromSource = typeof __filename === 'string' && /^installDir\.[cm]?[jt]s$/.test(basename(__filename));
+
 /**
- * The extension root: the folder holding dist/. In a bundle (dist/extension.js, dist/trainer.js,
- * dist/cli.js) this module's code runs with __dirname = <root>/dist; run from source (tests,
- * tsx) it is <root>/src/core.
+ * The folder of the built artefacts this code may load (fastblas.node, the wasm kernels): the
+ * bundle's own folder (<extension>/dist when installed), or <repository>/dist when run from source.
  */
-export function extensionRoot(): string {
-  const here = typeof __dirname === 'string' ? __dirname : '';
-  if (!here) throw new Error('cannot locate the extension folder (no __dirname)');
-  return basename(here) === 'dist' ? dirname(here) : resolve(here, '../..');
+export function installDistDir(): string {
+  if (typeof __dirname !== 'string') throw new Error('cannot locate the extension folder (no __dirname)');
+  return fromSource ? resolve(__dirname, '../../dist') : __dirname;
 }
 
-/** <root>/dist: the built artefacts (bundles, fastblas.node, the wasm kernels). */
-export function installDistDir(): string {
-  return join(extensionRoot(), 'dist');
+/**
+ * The extension root (holding package.json and, in a platform package, node_modules/), or null
+ * when the bundle does not sit in an extension of this name (a test bundle in a temporary folder):
+ * then no node_modules are looked at.
+ */
+export function extensionRoot(): string | null {
+  const root = dirname(installDistDir());
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string };
+    return pkg.name === 'rnn-debugger' ? root : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -29,3 +41,4 @@ export function installDistDir(): string {
 export function nativeAllowed(): boolean {
   return process.env.RNN_DEBUGGER_NATIVE !== 'off' && process.env.RNN_DEBUGGER_FASTBLAS !== 'off';
 }
+

@@ -1,11 +1,12 @@
 // Row-major single-precision GEMM for the fused recurrent kernel: the system BLAS through the
-// optional native bridge (dist/fastblas.node of the install folder only, OpenBLAS when installed)
-// or a JavaScript fallback.
+// optional native bridge (dist/fastblas.node of the install folder only, OpenBLAS when installed),
+// the WebAssembly SIMD kernel (wasmGemm.ts) or a JavaScript fallback.
 // C[M,N] = op(A)·op(B) + beta·C, every matrix a Float32Array view with a leading dimension.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installDistDir, nativeAllowed } from '../installDir';
+import { loadWasmGemm } from './wasmGemm';
 
 /** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
 export type Sgemm = (
@@ -24,9 +25,13 @@ export type Sgemm = (
 ) => void;
 
 export interface GemmProvider {
-  /** 'native:<library>' or 'js'. */
+  /** 'native:<library>', 'wasm-simd' or 'js'. */
   name: string;
   sgemm: Sgemm;
+  /** For people: e.g. "wasm SIMD (1 thread)", "OpenBLAS libopenblas.so.0", "JavaScript (1 thread)". */
+  label?: string;
+  /** Why each faster GEMM was not used (file and reason), for the Output channel. */
+  skipped?: string[];
 }
 
 interface NativeBlas {
@@ -150,13 +155,30 @@ export function nativeBlasProblem(): string | null {
   return nativeCache ? null : nativeProblem;
 }
 
-/** The fastest GEMM available in this process. */
+/** The JavaScript GEMM as a provider. */
+export const jsGemm: GemmProvider = { name: 'js', sgemm: jsSgemm, label: 'JavaScript (1 thread)' };
+
+/**
+ * The fastest GEMM available in this process: native OpenBLAS (only the install folder's
+ * fastblas.node) > WebAssembly SIMD (the install folder's fused-sgemm.wasm) > JavaScript. A
+ * bridge that found only a generic libblas.so.3 (often the slow reference BLAS, ≈4 GFLOP/s) is
+ * passed over for the wasm kernel (20–28 GFLOP/s on one core).
+ */
 export function defaultGemm(): GemmProvider {
+  const skipped: string[] = [];
   const nat = loadNativeBlas();
-  if (!nat) return { name: 'js', sgemm: jsSgemm };
-  const f = nat.sgemm;
-  return {
-    name: `native:${nat.library}`,
-    sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
-  };
+  if (nat && /openblas/i.test(nat.library)) {
+    const f = nat.sgemm;
+    return {
+      name: `native:${nat.library}`,
+      label: `OpenBLAS ${nat.library}`,
+      skipped,
+      sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
+    };
+  }
+  skipped.push(`native BLAS: ${nat ? `found only ${nat.library}, not OpenBLAS` : nativeBlasProblem()}`);
+  const wasm = loadWasmGemm();
+  if (wasm.sgemm) return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', skipped, sgemm: wasm.sgemm };
+  skipped.push(`wasm SIMD: ${wasm.problem}`);
+  return { ...jsGemm, skipped };
 }
