@@ -1,7 +1,9 @@
 // The one build script: a bundle per runtime (extension host, trainer process, CLI, webview)
-// plus the tfjs wasm binaries the wasm backend loads at run time.
+// plus the tfjs wasm binaries the wasm backend loads at run time and the fused kernels' wasm
+// SIMD GEMM (src/core/fast/wasm/build.mjs).
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -38,6 +40,7 @@ function copyWasm() {
 }
 
 copyWasm();
+spawnSync(process.execPath, ['src/core/fast/wasm/build.mjs'], { stdio: 'inherit' });
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

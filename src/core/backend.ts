@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BACKENDS, type BackendName } from '../protocol/spec';
+import { extensionRoot, nativeAllowed } from './installDir';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -17,10 +18,16 @@ export interface BackendChoice {
 
 /** The optional native packages, by backend. Loaded with a literal require that esbuild leaves external. */
 function loadNative(backend: 'tensorflow' | 'tensorflow-gpu'): { version?: string } {
-  // These names are in esbuild's externals list, so the bundle requires them from node_modules at
-  // run time; a static import would make the packages mandatory.
+  // Native code only from the extension's own node_modules: a bare require() would also search
+  // node_modules folders of every parent of the install folder. A static import would make the
+  // packages mandatory.
+  const pkg = backend === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+  if (!nativeAllowed()) throw Object.assign(new Error(`Cannot find module '${pkg}' (native code is disabled in this process)`), { code: 'MODULE_NOT_FOUND' });
+  const root = extensionRoot();
+  const dir = root ? path.join(root, 'node_modules', pkg) : '';
+  if (!dir || !fs.existsSync(path.join(dir, 'package.json'))) throw Object.assign(new Error(`Cannot find module '${pkg}'`), { code: 'MODULE_NOT_FOUND' });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod: unknown = backend === 'tensorflow-gpu' ? require('@tensorflow/tfjs-node-gpu') : require('@tensorflow/tfjs-node');
+  const mod: unknown = require(dir);
   const v = (mod as { version?: Record<string, string> }).version;
   return { version: v?.['tfjs-node'] ?? v?.['tfjs-node-gpu'] };
 }

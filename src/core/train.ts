@@ -158,7 +158,9 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
       // The fused kernel runs the plain LSTM ~10× faster than the op-by-op engine; other cells
       // (and the parameters, evaluate and export of every cell) are the reference engine's.
       const fast = createFastModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
-      hooks.onLog(`model: ${spec.model.cell}, ${fast.path}`);
+      hooks.onLog(`model: ${spec.model.cell}, ${fast.path} (${fast.computePath})`);
+      // Which native / wasm piece was not used and why (a missing or broken file is not fatal).
+      for (const why of fast.gemm?.skipped ?? []) hooks.onLog(`GEMM fallback: ${why}`);
       model = fast;
     }
     optimizer = makeOptimizer(spec.train);

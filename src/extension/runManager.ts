@@ -91,6 +91,8 @@ export class RunManager implements vscode.Disposable {
       trainerPath: this.context.asAbsolutePath('dist/trainer.js'),
       runDir: dir,
       wasmDir: this.context.asAbsolutePath('dist'),
+      // Saved runs may be viewed in an untrusted workspace; their evaluator then loads no native code.
+      nativeAllowed: () => vscode.workspace.isTrusted,
       onLog: (line) => this.output.appendLine(`[${name} · evaluator] ${line}`),
     });
     this.evaluators.set(runId, ev);

@@ -14,6 +14,11 @@ export interface SavedRunEvaluatorOptions {
   wasmDir: string;
   /** End the process after this long without a request (default 2 minutes). */
   idleMs?: number;
+  /**
+   * Whether the evaluator process may load native code, asked at each fork: false in an untrusted
+   * workspace, whose evaluator then runs on the wasm / JavaScript kernels only (default true).
+   */
+  nativeAllowed?: () => boolean;
   /** Log lines of the evaluator process (for the Output channel). */
   onLog?: (line: string) => void;
 }
@@ -36,7 +41,8 @@ export class SavedRunEvaluator {
   traceText(text: string, timeoutMs = 120_000): Promise<TraceSnapshot> {
     if (!this.client || this.client.hasExited) {
       this.client?.dispose();
-      const client = new TrainerClient({ trainerPath: this.opts.trainerPath });
+      const native = this.opts.nativeAllowed ? this.opts.nativeAllowed() : true;
+      const client = new TrainerClient({ trainerPath: this.opts.trainerPath, env: native ? undefined : { RNN_DEBUGGER_NATIVE: 'off' } });
       if (this.opts.onLog) client.onLog(this.opts.onLog);
       client.evaluate(this.opts.runDir, this.opts.wasmDir);
       this.client = client;

@@ -1,9 +1,12 @@
 // Row-major single-precision GEMM for the fused recurrent kernel: the system BLAS through the
-// optional native bridge (dist/fastblas.node, OpenBLAS when installed) or a JavaScript fallback.
+// optional native bridge (dist/fastblas.node of the install folder only, OpenBLAS when installed),
+// the WebAssembly SIMD kernel (wasmGemm.ts) or a JavaScript fallback.
 // C[M,N] = op(A)·op(B) + beta·C, every matrix a Float32Array view with a leading dimension.
 
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { installDistDir, nativeAllowed } from '../installDir';
+import { loadWasmGemm } from './wasmGemm';
 
 /** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
 export type Sgemm = (
@@ -22,9 +25,13 @@ export type Sgemm = (
 ) => void;
 
 export interface GemmProvider {
-  /** 'native:<library>' or 'js'. */
+  /** 'native:<library>', 'wasm-simd' or 'js'. */
   name: string;
   sgemm: Sgemm;
+  /** For people: e.g. "wasm SIMD (1 thread)", "OpenBLAS libopenblas.so.0", "JavaScript (1 thread)". */
+  label?: string;
+  /** Why each faster GEMM was not used (file and reason), for the Output channel. */
+  skipped?: string[];
 }
 
 interface NativeBlas {
@@ -106,47 +113,72 @@ export const jsSgemm: Sgemm = (transA, transB, M, N, K, A, lda, B, ldb, beta, C,
 };
 
 let nativeCache: NativeBlas | null | undefined;
+/** Why the native bridge is not in use (missing, refused, failed to load and why), or null. */
+let nativeProblem: string | null = null;
 
-/** Where the native bridge may live: next to the bundle (dist/) or in the repository's dist/. */
-function nativeCandidates(): string[] {
-  const out: string[] = [];
-  if (process.env.RNN_DEBUGGER_FASTBLAS) out.push(process.env.RNN_DEBUGGER_FASTBLAS);
-  if (typeof __dirname === 'string') {
-    out.push(join(__dirname, 'fastblas.node'));
-    out.push(resolve(__dirname, '../../../dist/fastblas.node'));
-  }
-  out.push(resolve(process.cwd(), 'dist/fastblas.node'));
-  return out;
+/** The one file the native bridge may come from: fastblas.node in the extension's own dist/. */
+export function nativeBlasPath(): string {
+  return join(installDistDir(), 'fastblas.node');
 }
 
-/** The native BLAS bridge if it is built and found a BLAS, else null (set RNN_DEBUGGER_FASTBLAS=off to refuse it). */
+/**
+ * The native BLAS bridge if it is built, allowed and found a BLAS, else null (nativeBlasProblem()
+ * says why). Only the install folder's dist/fastblas.node is considered.
+ */
 export function loadNativeBlas(): NativeBlas | null {
   if (nativeCache !== undefined) return nativeCache;
   nativeCache = null;
-  if (process.env.RNN_DEBUGGER_FASTBLAS === 'off') return null;
-  for (const file of nativeCandidates()) {
-    if (!existsSync(file)) continue;
-    try {
-      const mod = { exports: {} as NativeBlas };
-      process.dlopen(mod, file);
-      if (mod.exports.available) {
-        nativeCache = mod.exports;
-        break;
-      }
-    } catch {
-      // A bridge built for another Node ABI or platform: fall through to the next candidate.
-    }
+  if (!nativeAllowed()) {
+    nativeProblem = 'native code is disabled in this process (untrusted workspace or RNN_DEBUGGER_NATIVE=off)';
+    return null;
+  }
+  const file = nativeBlasPath();
+  if (!existsSync(file)) {
+    nativeProblem = `${file} is not in this package`;
+    return null;
+  }
+  try {
+    const mod = { exports: {} as NativeBlas };
+    process.dlopen(mod, file);
+    if (mod.exports.available) nativeCache = mod.exports;
+    else nativeProblem = `${file} loaded but found no system BLAS (libopenblas / libblas.so.3)`;
+  } catch (e) {
+    // Wrong platform, glibc or Node ABI, a truncated or corrupted file: fall back, say which file and why.
+    nativeProblem = `${file} failed to load: ${String((e as Error)?.message ?? e).split('\n')[0].slice(0, 240)}`;
   }
   return nativeCache;
 }
 
-/** The fastest GEMM available in this process. */
+/** Why the native BLAS bridge is not used (after loadNativeBlas()), or null when it is. */
+export function nativeBlasProblem(): string | null {
+  loadNativeBlas();
+  return nativeCache ? null : nativeProblem;
+}
+
+/** The JavaScript GEMM as a provider. */
+export const jsGemm: GemmProvider = { name: 'js', sgemm: jsSgemm, label: 'JavaScript (1 thread)' };
+
+/**
+ * The fastest GEMM available in this process: native OpenBLAS (only the install folder's
+ * fastblas.node) > WebAssembly SIMD (the install folder's fused-sgemm.wasm) > JavaScript. A
+ * bridge that found only a generic libblas.so.3 (often the slow reference BLAS, ≈4 GFLOP/s) is
+ * passed over for the wasm kernel (20–28 GFLOP/s on one core).
+ */
 export function defaultGemm(): GemmProvider {
+  const skipped: string[] = [];
   const nat = loadNativeBlas();
-  if (!nat) return { name: 'js', sgemm: jsSgemm };
-  const f = nat.sgemm;
-  return {
-    name: `native:${nat.library}`,
-    sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
-  };
+  if (nat && /openblas/i.test(nat.library)) {
+    const f = nat.sgemm;
+    return {
+      name: `native:${nat.library}`,
+      label: `OpenBLAS ${nat.library}`,
+      skipped,
+      sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
+    };
+  }
+  skipped.push(`native BLAS: ${nat ? `found only ${nat.library}, not OpenBLAS` : nativeBlasProblem()}`);
+  const wasm = loadWasmGemm();
+  if (wasm.sgemm) return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', skipped, sgemm: wasm.sgemm };
+  skipped.push(`wasm SIMD: ${wasm.problem}`);
+  return { ...jsGemm, skipped };
 }

@@ -12,7 +12,7 @@ import { defaultGemm, type GemmProvider } from './gemm';
 import { FusedLstm, type FusedLayerRecord, type FusedWeights } from './lstm-kernel';
 
 export interface FastModelOptions extends CreateModelOptions {
-  /** GEMM to use (default: native BLAS when built and found, else JavaScript). */
+  /** GEMM to use (default: defaultGemm(), native OpenBLAS > wasm SIMD > JavaScript). */
   gemm?: GemmProvider;
 }
 
@@ -20,6 +20,13 @@ export interface FastModelOptions extends CreateModelOptions {
 export interface FastModel extends InstrumentedModel {
   /** 'fused:<gemm>' when the fused kernel runs, or 'reference: <why>' when it cannot. */
   readonly path: string;
+  /**
+   * For people, e.g. "CPU · fused LSTM · wasm SIMD (1 thread)" or "CPU · tfjs op-by-op engine"
+   * (the panel's compute-path label).
+   */
+  readonly computePath: string;
+  /** The GEMM the fused kernel runs on (null on the op-by-op engine); its `skipped` says why faster ones were not used. */
+  readonly gemm: GemmProvider | null;
   /** Frees the kernel's work buffers (they are rebuilt on the next pass). */
   releaseBuffers(): void;
 }
@@ -34,7 +41,7 @@ export function fastPathUnsupported(spec: ModelSpec): string | null {
 export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, options: FastModelOptions = {}): FastModel {
   const base = createModel(spec, io, seed, options);
   const why = fastPathUnsupported(spec);
-  if (why) return Object.assign(base, { path: `reference: ${why}`, releaseBuffers: () => undefined });
+  if (why) return Object.assign(base, { path: `reference: ${why}`, computePath: 'CPU · tfjs op-by-op engine', gemm: null, releaseBuffers: () => undefined });
   return new FusedModel(base, options.gemm ?? defaultGemm());
 }
 
@@ -64,16 +71,18 @@ function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
 
 class FusedModel implements FastModel {
   readonly path: string;
+  readonly computePath: string;
   /** The fused kernel records reach norms only, not the raw vectors. */
   readonly lastReach: LayerReach[] | null = null;
   private readonly kernel: FusedLstm;
 
   constructor(
     private readonly base: InstrumentedModel,
-    gemm: GemmProvider,
+    readonly gemm: GemmProvider,
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
+    this.computePath = `CPU · fused LSTM · ${gemm.label ?? gemm.name}`;
     const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
     this.kernel = new FusedLstm(
       {

@@ -1,13 +1,18 @@
 // The fused LSTM kernel against the independent float64 reference: loss, every weight gradient,
-// final state and the recorded trace (h, c, gates, ∂L/∂h_t, ∂L/∂c_t, gradient reach).
+// final state and the recorded trace (h, c, gates, ∂L/∂h_t, ∂L/∂c_t, gradient reach), on the
+// JavaScript GEMM, the WebAssembly SIMD GEMM and whatever defaultGemm() picks on this machine
+// (printed and asserted: wasm SIMD unless an OpenBLAS bridge is built and finds OpenBLAS).
 
-import { test } from 'node:test';
+import { before, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
 import { referenceForwardBackward } from '../../../src/core/reference';
 import { FusedLstm, type FusedWeights } from '../../../src/core/fast/lstm-kernel';
-import { defaultGemm, jsSgemm, type Sgemm } from '../../../src/core/fast/gemm';
+import { defaultGemm, jsSgemm, loadNativeBlas, type Sgemm } from '../../../src/core/fast/gemm';
+import { loadWasmGemm } from '../../../src/core/fast/wasmGemm';
 import { lstmSpec, randomBatch, randomWeights, relErr } from './helpers';
 
 const TOL = 2e-5;
@@ -80,13 +85,44 @@ function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: Sgemm, 
 const tokenIO: ModelIO = { vocabSize: 6, inputSize: 0, outputSize: 6, loss: 'xent' };
 const numericIO: ModelIO = { vocabSize: 0, inputSize: 3, outputSize: 2, loss: 'mse' };
 
-for (const [name, gemm] of [['js', jsSgemm], ['default', defaultGemm().sgemm]] as const) {
-  test(`one-hot LSTM, 1 layer, matches the reference (${name} GEMM)`, () => check(lstmSpec(), tokenIO, 3, 7, gemm));
-  test(`embedding LSTM, 2 layers, reach from the middle (${name} GEMM)`, () =>
-    check(lstmSpec({ layers: 2, embeddingSize: 4 }), tokenIO, 3, 6, gemm, 3, 2));
-  test(`numeric MSE LSTM, 3 layers, relu cell and candidate (${name} GEMM)`, () =>
-    check(lstmSpec({ layers: 3, cellActivation: 'relu', candidateActivation: 'relu' }), numericIO, 2, 5, gemm, -1, 0));
+// The kernel from the current sources (the build never fails; a missing toolchain shows here).
+before(() => {
+  spawnSync(process.execPath, [join(import.meta.dirname, '../../../src/core/fast/wasm/build.mjs')], { stdio: 'inherit' });
+});
+
+/** The wasm GEMM, failing the test (with the reason) when it cannot be built or loaded. */
+function wasm(): Sgemm {
+  const w = loadWasmGemm();
+  assert.ok(w.sgemm, `wasm SIMD GEMM unavailable: ${w.problem}`);
+  return w.sgemm;
 }
+
+const providers: [string, () => Sgemm][] = [['js', () => jsSgemm], ['wasm SIMD', wasm], ['default', () => defaultGemm().sgemm]];
+for (const [name, gemm] of providers) {
+  test(`one-hot LSTM, 1 layer, matches the reference (${name} GEMM)`, () => check(lstmSpec(), tokenIO, 3, 7, gemm()));
+  test(`embedding LSTM, 2 layers, reach from the middle (${name} GEMM)`, () =>
+    check(lstmSpec({ layers: 2, embeddingSize: 4 }), tokenIO, 3, 6, gemm(), 3, 2));
+  test(`numeric MSE LSTM, 3 layers, relu cell and candidate (${name} GEMM)`, () =>
+    check(lstmSpec({ layers: 3, cellActivation: 'relu', candidateActivation: 'relu' }), numericIO, 2, 5, gemm(), -1, 0));
+}
+
+const charIO: ModelIO = { vocabSize: 32, inputSize: 0, outputSize: 32, loss: 'xent' };
+test('H = 64, T = 100, one-hot (the bench shape): wasm SIMD GEMM matches the reference', { timeout: 120_000 }, () =>
+  check(lstmSpec({ hiddenSize: 64 }), charIO, 4, 100, wasm(), 60, 2));
+test('H = 64, T = 100, 2 layers with embedding: wasm SIMD GEMM matches the reference', { timeout: 120_000 }, () =>
+  check(lstmSpec({ hiddenSize: 64, layers: 2, embeddingSize: 16 }), charIO, 3, 100, wasm(), -1, 1));
+
+test('defaultGemm picks OpenBLAS only when its bridge finds OpenBLAS, else the wasm kernel; it says which and why', () => {
+  const g = defaultGemm();
+  const nat = loadNativeBlas();
+  console.log(`GEMM that ran by default: ${g.name} (${g.label}); passed over: ${(g.skipped ?? []).join(' | ') || 'nothing'}`);
+  if (nat && /openblas/i.test(nat.library)) assert.equal(g.name, `native:${nat.library}`);
+  else {
+    assert.equal(g.name, 'wasm-simd');
+    assert.equal(g.label, 'wasm SIMD (1 thread)');
+    assert.match(g.skipped?.[0] ?? '', /^native BLAS: /, 'the reason the native bridge was not used is given');
+  }
+});
 
 test('an all-zero mask gives zero loss and zero gradients', () => {
   const spec = lstmSpec();
