@@ -13,7 +13,7 @@ const step = sharedWorkbench('bad-input', {
 });
 
 test('Train RNN on an open binary file says why it cannot be used, and starts no run', { timeout: 180_000 }, () => step('binary', async (w) => {
-  await w.openFile('weights.bin');
+  await w.openFile('weights.bin', { textEditor: false });
   await w.runCommand('RNN Debugger: Train RNN');
   await w.acceptQuickPicksUntil(async () => (await w.notifications()).some((n) => /cannot train/.test(n)), 'an error about the binary file');
   const said = (await w.notifications()).find((n) => /cannot train/.test(n)) ?? '';

@@ -337,15 +337,18 @@ export class Workbench {
     }, `${what} (a webview frame containing "${selector}")`, timeoutMs);
   }
 
-  /** Opens a file of the workspace from the explorer and waits for its editor tab to be active. */
-  async openFile(name: string): Promise<void> {
+  /**
+   * Opens a file of the workspace from the explorer and waits for its editor tab to be active,
+   * and for its text unless `textEditor` is false (a binary file gets a placeholder instead).
+   */
+  async openFile(name: string, { textEditor = true } = {}): Promise<void> {
     const row = this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
     // Another view container (e.g. RNN Debugger's) may have replaced the explorer in the side bar.
     if (!(await row.isVisible())) await this.runCommand('View: Show Explorer');
     await row.click();
     await waitFor(() => this.page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).count().then((n) => n > 0),
       `the editor of ${name} to open`, 30_000);
-    await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().waitFor({ timeout: 30_000 });
+    if (textEditor) await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().waitFor({ timeout: 30_000 });
   }
 
   /** Rows (their aria-labels) of a view of the side bar, e.g. "Runs"; empty when it shows none. */
