@@ -15,7 +15,7 @@ import { isActiveState } from './runStore';
 import { RunsFolderError } from './runManager';
 import { readSettings } from './settings';
 import { checkSpecDocument } from './specDiagnostics';
-import { initialSpec, isSpecFile } from './trainDefaults';
+import { dataSpecForFile, initialSpec, isSpecFile } from './trainDefaults';
 import { runTrainFlow } from './trainFlow';
 
 /** Command ids (titles in package.json; e2e drives them by title, so keep titles stable). */
@@ -133,6 +133,10 @@ export function registerCommands(context: vscode.ExtensionContext, host: Host): 
     // A binary or very large file has a tab but no text editor (VS Code shows a placeholder):
     // it is still the file the user means, and the data check says why it cannot be used.
     const activeFile = doc && doc.uri.scheme === 'file' && !doc.isUntitled ? doc.uri.fsPath : activeTabFile();
+    if (activeFile && !dataSpecForFile(activeFile)) {
+      // Never swap the user's file for a built-in task silently.
+      void vscode.window.showWarningMessage(`RNN Debugger: ${basename(activeFile)} is not training data (its file type is not text); Train RNN starts from a built-in task: pick "Data" to choose a file.`);
+    }
     const flow = await runTrainFlow(
       initialSpec(activeFile, { snapshotEvery: readSettings().snapshotEvery }),
       activeFile ? dirname(activeFile) : workspaceDir(),

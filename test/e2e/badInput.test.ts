@@ -9,18 +9,30 @@ import { headerText, panelFrame } from './panel';
 // The runs folder is relative to the workspace folder, where `blocked` is a file: no folder can be created under it.
 const step = sharedWorkbench('bad-input', {
   settings: { 'rnnDebugger.runsFolder': 'blocked/runs' },
-  files: { blocked: 'a file where the runs folder should be\n', 'weights.bin': new Uint8Array([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10, 0x20]) },
+  files: {
+    blocked: 'a file where the runs folder should be\n',
+    // Named like text, binary inside: VS Code shows a placeholder, not a text editor.
+    'notes.txt': new Uint8Array([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10, 0x20]),
+    'weights.bin': new Uint8Array([0x00, 0x01, 0x02, 0x03]),
+  },
 });
 
 test('Train RNN on an open binary file says why it cannot be used, and starts no run', { timeout: 180_000 }, () => step('binary', async (w) => {
-  await w.openFile('weights.bin', { textEditor: false });
+  await w.openFile('notes.txt', { textEditor: false });
   await w.runCommand('RNN Debugger: Train RNN');
   await w.acceptQuickPicksUntil(async () => (await w.notifications()).some((n) => /cannot train/.test(n)), 'an error about the binary file');
   const said = (await w.notifications()).find((n) => /cannot train/.test(n)) ?? '';
-  assert.match(said, /weights\.bin looks binary/, `the error should name the file and the reason: ${said}`);
+  assert.match(said, /notes\.txt looks binary/, `the error should name the file and the reason: ${said}`);
   assert.deepEqual(w.runIds(), [], 'no run (and no failed run folder) was made');
   assert.equal(w.trainerProcesses().length, 0, 'no trainer was started');
   await w.screenshot('binary-refused');
+
+  // A file that is not data by its type: Train RNN says so instead of silently training a task.
+  await w.openFile('weights.bin', { textEditor: false });
+  await w.runCommand('RNN Debugger: Train RNN');
+  await waitFor(async () => (await w.notifications()).some((n) => /weights\.bin is not training data/.test(n)), 'a warning that weights.bin is not training data', 30_000);
+  await w.page.keyboard.press('Escape');
+  assert.deepEqual(w.runIds(), [], 'still no run');
 }));
 
 test('an unwritable runs folder is said before training; "Train Without Saving" trains and the panel says it is not saved', { timeout: 240_000 }, () => step('unsaved', async (w) => {
