@@ -229,14 +229,21 @@ export function registerCommands(context: vscode.ExtensionContext, host: Host): 
     }
   };
 
-  const exportRun = async (arg?: unknown, target?: unknown): Promise<string | undefined> => {
+  /** The run (with a folder on disk) a command applies to; says so when the chosen one has none. */
+  const pickRunFolder = async (arg: unknown, what: string): Promise<{ id: string; name: string; dir: string } | undefined> => {
     const all = knownRuns().filter((r) => r.dir && existsSync(r.dir));
-    const id = await pickRun(arg, all.map((r) => ({ id: r.id, name: r.name, state: r.state, step: r.step }) as RunStatus), 'export');
+    const id = await pickRun(arg, all.map((r) => ({ id: r.id, name: r.name, state: r.state, step: r.step }) as RunStatus), what);
     const run = all.find((r) => r.id === id);
     if (!run?.dir) {
-      if (id) void vscode.window.showErrorMessage('RNN Debugger: this run has no run folder to export (its folder could not be written).');
+      if (id) void vscode.window.showErrorMessage(`RNN Debugger: this run has no run folder to ${what} (its folder could not be written).`);
       return undefined;
     }
+    return { id: run.id, name: run.name, dir: run.dir };
+  };
+
+  const exportRun = async (arg?: unknown, target?: unknown): Promise<string | undefined> => {
+    const run = await pickRunFolder(arg, 'export');
+    if (!run) return undefined;
     let destRoot = target instanceof vscode.Uri ? target.fsPath : typeof target === 'string' ? target : undefined;
     if (!destRoot) {
       const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export here', title: `RNN Debugger: Export ${run.name}` });
@@ -268,13 +275,8 @@ export function registerCommands(context: vscode.ExtensionContext, host: Host): 
 
   /** Writes report.html into a run's folder (the same report the command line writes); returns its path. */
   const writeReport = async (arg?: unknown): Promise<string | undefined> => {
-    const all = knownRuns().filter((r) => r.dir && existsSync(r.dir));
-    const id = await pickRun(arg, all.map((r) => ({ id: r.id, name: r.name, state: r.state, step: r.step }) as RunStatus), 'write a report of');
-    const run = all.find((r) => r.id === id);
-    if (!run?.dir) {
-      if (id) void vscode.window.showErrorMessage('RNN Debugger: this run has no run folder to write a report from (its folder could not be written).');
-      return undefined;
-    }
+    const run = await pickRunFolder(arg, 'write a report of');
+    if (!run) return undefined;
     const out = join(run.dir, 'report.html');
     try {
       await reportFromRunFolder(run.dir, out, webviewJs);
