@@ -24,7 +24,7 @@ lock_holder() {
     local ino pid
     ino=$(stat -c %i "$f" 2>/dev/null) || continue
     pid=$(awk -v ino="$ino" '{split($6,a,":"); if (a[3]==ino) {print $5; exit}}' /proc/locks 2>/dev/null)
-    [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && { echo "$f held by pid $pid ($(tr '\0' ' ' < /proc/$pid/cmdline | cut -c1-80))"; return; }
+    [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && { echo "$f held by pid $pid ($(tr '\0\n' '  ' < /proc/$pid/cmdline | cut -c1-80))"; return; }
   done
 }
 wait_for_locks() {
