@@ -9,7 +9,7 @@ import { createModel, type CreateModelOptions, type InstrumentedModel, type Laye
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
-import { FusedLstm, type FusedLayerRecord, type FusedWeights } from './lstm-kernel';
+import { FusedLstm, type FusedLayerRecord, type FusedResult, type FusedWeights } from './lstm-kernel';
 
 export interface FastModelOptions extends CreateModelOptions {
   /** GEMM to use (default: native BLAS when built and found, else JavaScript). */
@@ -62,33 +62,34 @@ function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
   return out;
 }
 
-class FusedModel implements FastModel {
+/** The fused kernels' shape for a spec and its data (the GPU kernel takes the same). */
+export function fusedShape(spec: ModelSpec, io: ModelIO): FusedLstm['shape'] {
+  return {
+    hidden: spec.hiddenSize,
+    layers: spec.layers,
+    input: io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric',
+    inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
+    embedSize: spec.embeddingSize,
+    outputSize: io.outputSize,
+    loss: io.loss,
+    cellActivation: spec.cellActivation,
+    candidateActivation: spec.candidateActivation,
+  };
+}
+
+export class FusedModel implements FastModel {
   readonly path: string;
   /** The fused kernel records reach norms only, not the raw vectors. */
   readonly lastReach: LayerReach[] | null = null;
   private readonly kernel: FusedLstm;
 
   constructor(
-    private readonly base: InstrumentedModel,
+    protected readonly base: InstrumentedModel,
     gemm: GemmProvider,
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
-    const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
-    this.kernel = new FusedLstm(
-      {
-        hidden: spec.hiddenSize,
-        layers: spec.layers,
-        input,
-        inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
-        embedSize: spec.embeddingSize,
-        outputSize: io.outputSize,
-        loss: io.loss,
-        cellActivation: spec.cellActivation,
-        candidateActivation: spec.candidateActivation,
-      },
-      gemm.sgemm,
-    );
+    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm);
   }
 
   get spec(): ModelSpec {
@@ -102,7 +103,7 @@ class FusedModel implements FastModel {
   }
 
   /** Current weights as flat arrays (read-only views or copies, depending on the backend). */
-  private weights(): FusedWeights {
+  protected weights(): FusedWeights {
     const p = this.base.params;
     const L = this.base.spec.layers;
     const d = (n: string): Float32Array => p[n].dataSync() as Float32Array;
@@ -117,7 +118,7 @@ class FusedModel implements FastModel {
     return w;
   }
 
-  private check(batch: Batch): void {
+  protected check(batch: Batch): void {
     const { batchSize: B, steps: T } = batch;
     if (!(B > 0 && T > 0)) throw new Error(`batch needs batchSize and steps > 0, got ${B}×${T}`);
     const io = this.base.io;
@@ -130,17 +131,29 @@ class FusedModel implements FastModel {
   forwardBackward(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
     this.check(batch);
     const { batchSize: B, steps: T } = batch;
-    const { spec } = this.base;
-    const H = spec.hiddenSize;
     if (trace && (trace.sample < 0 || trace.sample >= B)) throw new Error(`trace sample ${trace.sample} outside batch of ${B}`);
-    const layers = trace
-      ? Array.from({ length: spec.layers }, (_, l) => l).filter((l) => !trace.layers || trace.layers.includes(l))
-      : [];
-    const tau = trace ? (trace.reachFrom < 0 ? T - 1 : Math.min(trace.reachFrom, T - 1)) : 0;
+    const { layers, tau } = this.traceTargets(T, trace);
     const res = this.kernel.run(
       batch, B, T, this.weights(), initial?.h ?? null, initial?.c ?? null,
       trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
     );
+    return this.stepResult(batch, res, initial, trace);
+  }
+
+  /** Which layers a trace records, and τ resolved against T. */
+  protected traceTargets(T: number, trace?: TraceRequest | null): { layers: number[]; tau: number } {
+    const layers = trace
+      ? Array.from({ length: this.base.spec.layers }, (_, l) => l).filter((l) => !trace.layers || trace.layers.includes(l))
+      : [];
+    const tau = trace ? (trace.reachFrom < 0 ? T - 1 : Math.min(trace.reachFrom, T - 1)) : 0;
+    return { layers, tau };
+  }
+
+  /** A kernel's result as the model's StepResult: gradients as tensors, the snapshot when traced. */
+  protected stepResult(batch: Batch, res: FusedResult, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
+    const { spec } = this.base;
+    const H = spec.hiddenSize;
+    const tau = this.traceTargets(batch.steps, trace).tau;
     const p = this.base.params;
     const grads: Record<string, tf.Tensor> = {};
     const g = res.grads;

@@ -1,0 +1,75 @@
+// createGpuModel: the fused model whose forward/backward runs on WebGPU. Parameters, optimiser
+// state, initialisation, export and the snapshot assembly (saturation, norms, Jacobian spectra
+// from the recorded values) are the CPU fused model's; only the kernel differs. The synchronous
+// forwardBackward/evaluate of RecurrentModel stay on the CPU kernel; the training loop calls
+// the asynchronous ones, which run on the GPU.
+
+import type { ModelSpec } from '../../protocol/spec';
+import { createModel } from '../model';
+import { defaultGemm } from '../fast/gemm';
+import { FusedModel, fastPathUnsupported, fusedShape, type FastModelOptions } from '../fast/model';
+import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
+import type { GpuDevice } from './dawn';
+import { GpuLstm } from './lstm-kernel';
+
+/** Why the GPU engine cannot run this spec, or null when it can. */
+export function gpuPathUnsupported(spec: ModelSpec): string | null {
+  const why = fastPathUnsupported(spec);
+  return why ? why.replace('the fused kernel', 'the GPU engine') : null;
+}
+
+export class GpuModel extends FusedModel {
+  override readonly path: string;
+
+  constructor(
+    base: ReturnType<typeof createModel>,
+    options: FastModelOptions,
+    private readonly gpuKernel: GpuLstm,
+    readonly gpu: GpuDevice,
+  ) {
+    super(base, options.gemm ?? defaultGemm());
+    this.path = `gpu:${gpu.label}`;
+  }
+
+  /** forwardBackward on the GPU (same result and recording as the CPU fused kernel). */
+  async forwardBackwardAsync(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): Promise<StepResult> {
+    this.check(batch);
+    const { batchSize: B, steps: T } = batch;
+    if (trace && (trace.sample < 0 || trace.sample >= B)) throw new Error(`trace sample ${trace.sample} outside batch of ${B}`);
+    const { layers, tau } = this.traceTargets(T, trace);
+    const res = await this.gpuKernel.run(
+      batch, B, T, this.weights(), initial?.h ?? null, initial?.c ?? null,
+      trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
+    );
+    return this.stepResult(batch, res, initial, trace);
+  }
+
+  async evaluateAsync(batch: Batch, initial?: RecurrentState | null): Promise<{ loss: number; finalState: RecurrentState }> {
+    this.check(batch);
+    const res = await this.gpuKernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, initial?.c ?? null, null, true);
+    return { loss: res.loss, finalState: { h: res.finalH, c: res.finalC } };
+  }
+
+  /** Checks the arena for (B, T) fits the adapter's limits; throws naming the limit otherwise. */
+  checkFits(batchSize: number, steps: number): void {
+    this.gpuKernel.plan(batchSize, steps);
+  }
+
+  override releaseBuffers(): void {
+    super.releaseBuffers();
+    this.gpuKernel.release();
+  }
+
+  override dispose(): void {
+    this.gpuKernel.release();
+    super.dispose();
+  }
+}
+
+/** Builds the model with the same deterministic weights as createModel(spec, io, seed), its kernels compiled. */
+export async function createGpuModel(spec: ModelSpec, io: ModelIO, seed: number, gpu: GpuDevice, options: FastModelOptions = {}): Promise<GpuModel> {
+  const why = gpuPathUnsupported(spec);
+  if (why) throw new Error(why);
+  const kernel = await GpuLstm.create(fusedShape(spec, io), gpu);
+  return new GpuModel(createModel(spec, io, seed, options), options, kernel, gpu);
+}

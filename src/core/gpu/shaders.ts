@@ -1,0 +1,203 @@
+// WGSL kernels of the GPU LSTM. Every kernel reads and writes one storage buffer (the arena: all
+// weights, activations, gradients and recordings at float offsets), so no dispatch binds a buffer
+// twice and the binding count stays at two; its parameters come from a 64-byte uniform slot
+// selected by a dynamic offset. The recurrent kernels run one workgroup per sample and loop over
+// time inside the shader: the recurrence couples units of one sample only, so a workgroup
+// barrier per step is all the synchronisation the whole sequence needs.
+
+export const WG = 64;
+
+const header = /* wgsl */ `
+struct P { a: vec4u, b: vec4u, c: vec4u, d: vec4u }
+@group(0) @binding(0) var<storage, read_write> w: array<f32>;
+@group(0) @binding(1) var<uniform> p: P;
+const WG: u32 = ${WG}u;
+const NONE: u32 = 0xffffffffu;
+fn sigm(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+// Clamped: some drivers' tanh overflows to NaN for |x| > ~44; tanh(15) is 1 in float32.
+fn tanhc(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+`;
+
+/**
+ * C = bias + beta·C + op(A)·op(B), all row-major in the arena.
+ * a: M, N, K, flags (1 transA, 2 transB, 4 bias) · b: aOff, lda, bOff, ldb · c: cOff, ldc, biasOff, beta (f32 bits)
+ */
+const matmul = /* wgsl */ `
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let M = p.a.x; let N = p.a.y; let K = p.a.z; let flags = p.a.w;
+  let i = id.y; let j = id.x;
+  if (i >= M || j >= N) { return; }
+  let aOff = p.b.x; let lda = p.b.y; let bOff = p.b.z; let ldb = p.b.w;
+  var s = 0.0;
+  for (var k = 0u; k < K; k++) {
+    var av: f32; var bv: f32;
+    if ((flags & 1u) != 0u) { av = w[aOff + k * lda + i]; } else { av = w[aOff + i * lda + k]; }
+    if ((flags & 2u) != 0u) { bv = w[bOff + j * ldb + k]; } else { bv = w[bOff + k * ldb + j]; }
+    s += av * bv;
+  }
+  let c = p.c.x + i * p.c.y + j;
+  let beta = bitcast<f32>(p.c.w);
+  var out = s;
+  if (beta != 0.0) { out += beta * w[c]; }
+  if ((flags & 4u) != 0u) { out += w[p.c.z + j]; }
+  w[c] = out;
+}`;
+
+/** Column sums: out[j] = Σ_r A[r, j]. a: rows, cols, aOff, outOff. */
+const colsum = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let rows = p.a.x; let cols = p.a.y; let j = id.x;
+  if (j >= cols) { return; }
+  var s = 0.0;
+  for (var r = 0u; r < rows; r++) { s += w[p.a.z + r * cols + j]; }
+  w[p.a.w + j] = s;
+}`;
+
+/** w[off .. off+n) = value. a: off, n, value (f32 bits). */
+const fill = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let v = bitcast<f32>(p.a.z);
+  for (var k = id.x; k < p.a.y; k += nw.x * WG) { w[p.a.x + k] = v; }
+}`;
+
+/** Copies T rows of H floats at a stride into a dense [T, H] block. a: T, H, srcOff, stride · b: dstOff. */
+const gather = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let T = p.a.x; let H = p.a.y;
+  if (id.x >= T * H) { return; }
+  let t = id.x / H; let j = id.x % H;
+  w[p.b.x + id.x] = w[p.a.z + t * p.a.w + j];
+}`;
+
+/**
+ * Forward of one LSTM layer over the whole sequence, one workgroup per sample.
+ * Z holds x·Wx + b on entry and the gate activations f, i, g, o on exit.
+ * a: H, B, T, G · b: zOff, hsOff, csOff, acOff · c: whOff, reluCell, reluCand, sample0
+ */
+const lstmForward = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let H = p.a.x; let B = p.a.y; let T = p.a.z; let G = p.a.w;
+  let b = wid.x + p.c.w;
+  let whOff = p.c.x; let reluCell = p.c.y != 0u; let reluCand = p.c.z != 0u;
+  for (var t = 0u; t < T; t++) {
+    let row = t * B + b;
+    let zr = p.b.x + row * G;
+    let prev = row * H;            // row of h_{t-1}, c_{t-1} in Hs, Cs
+    let next = (row + B) * H;      // row of h_t, c_t
+    for (var j = lid.x; j < H; j += WG) {
+      var zf = w[zr + j]; var zi = w[zr + H + j]; var zg = w[zr + 2u * H + j]; var zo = w[zr + 3u * H + j];
+      for (var k = 0u; k < H; k++) {
+        let hk = w[p.b.y + prev + k];
+        let wr = whOff + k * G + j;
+        zf += hk * w[wr]; zi += hk * w[wr + H]; zg += hk * w[wr + 2u * H]; zo += hk * w[wr + 3u * H];
+      }
+      let f = sigm(zf); let i = sigm(zi); let o = sigm(zo);
+      var g: f32; if (reluCand) { g = max(zg, 0.0); } else { g = tanhc(zg); }
+      let c = f * w[p.b.z + prev + j] + i * g;
+      var a: f32; if (reluCell) { a = max(c, 0.0); } else { a = tanhc(c); }
+      w[zr + j] = f; w[zr + H + j] = i; w[zr + 2u * H + j] = g; w[zr + 3u * H + j] = o;
+      w[p.b.z + next + j] = c;
+      w[p.b.w + prev + j] = a;
+      w[p.b.y + next + j] = o * a;
+    }
+    storageBarrier();
+  }
+}`;
+
+/**
+ * BPTT of one LSTM layer, one workgroup per sample (sample0 + workgroup id), t = T−1 … 0.
+ * Writes ∂L/∂h_t, ∂L/∂c_t and ∂L/∂z_t (gate pre-activations, blocks f, i, g, o).
+ * a: H, B, T, G · b: zOff (gates), csOff, acOff, dHinOff · c: whOff, dzOff, dhOff, dcOff · d: dcnOff, reluCell, reluCand, sample0
+ */
+const lstmBackward = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let H = p.a.x; let B = p.a.y; let T = p.a.z; let G = p.a.w;
+  let b = wid.x + p.d.w;
+  let zOff = p.b.x; let csOff = p.b.y; let acOff = p.b.z; let dHinOff = p.b.w;
+  let whOff = p.c.x; let dzOff = p.c.y; let dhOff = p.c.z; let dcOff = p.c.w;
+  let dcn = p.d.x + b * H; let reluCell = p.d.y != 0u; let reluCand = p.d.z != 0u;
+  for (var j = lid.x; j < H; j += WG) { w[dcn + j] = 0.0; }
+  for (var tt = 0u; tt < T; tt++) {
+    let t = T - 1u - tt;
+    let row = t * B + b;
+    for (var j = lid.x; j < H; j += WG) {
+      // ∂L/∂h_t from h_{t+1}: ∂L/∂z_{t+1} · Wh^T.
+      var dhn = 0.0;
+      if (t + 1u < T) {
+        let dzn = dzOff + (row + B) * G;
+        let wr = whOff + j * G;
+        for (var k = 0u; k < G; k++) { dhn += w[dzn + k] * w[wr + k]; }
+      }
+      let zr = zOff + row * G;
+      let f = w[zr + j]; let i = w[zr + H + j]; let g = w[zr + 2u * H + j]; let o = w[zr + 3u * H + j];
+      let s = row * H + j;
+      let a = w[acOff + s];
+      let dh = w[dHinOff + s] + dhn;
+      var dact: f32;
+      if (reluCell) { dact = select(0.0, 1.0, w[csOff + s + B * H] > 0.0); } else { dact = 1.0 - a * a; }
+      let dc = dh * o * dact + w[dcn + j];
+      w[dhOff + s] = dh;
+      w[dcOff + s] = dc;
+      w[dcn + j] = dc * f;
+      let dz = dzOff + row * G;
+      w[dz + j] = dc * w[csOff + s] * f * (1.0 - f);
+      w[dz + H + j] = dc * g * i * (1.0 - i);
+      var dg: f32; if (reluCand) { dg = select(0.0, 1.0, g > 0.0); } else { dg = 1.0 - g * g; }
+      w[dz + 2u * H + j] = dc * i * dg;
+      w[dz + 3u * H + j] = dh * a * o * (1.0 - o);
+    }
+    storageBarrier();
+  }
+}`;
+
+/**
+ * Loss per row r = t·B + b (time-major): softmax cross-entropy or mean squared error. Y becomes
+ * ∂L/∂Y = mask·scale·∂ℓ/∂y; rowLoss[r] = mask·ℓ; the unweighted ∂ℓ/∂y of row `reachRow` goes to dyR.
+ * a: O, rows, xent, scale (f32 bits) · b: yOff, targetOff, maskOff, rowLossOff · c: reachRow, dyROff
+ */
+const loss = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let O = p.a.x; let r = id.x;
+  if (r >= p.a.y) { return; }
+  let scale = bitcast<f32>(p.a.w);
+  let yo = p.b.x + r * O;
+  let m = w[p.b.z + r];
+  let isReach = r == p.c.x;
+  var ell = 0.0;
+  if (p.a.z != 0u) {
+    let tgt = u32(w[p.b.y + r]);
+    var mx = w[yo];
+    for (var k = 1u; k < O; k++) { mx = max(mx, w[yo + k]); }
+    var se = 0.0;
+    for (var k = 0u; k < O; k++) { se += exp(w[yo + k] - mx); }
+    ell = -(w[yo + tgt] - mx - log(se));
+    for (var k = 0u; k < O; k++) {
+      let d = exp(w[yo + k] - mx) / se - select(0.0, 1.0, k == tgt);
+      if (isReach) { w[p.c.y + k] = d; }
+      w[yo + k] = m * scale * d;
+    }
+  } else {
+    for (var k = 0u; k < O; k++) {
+      let e = w[yo + k] - w[p.b.y + r * O + k];
+      ell += e * e / f32(O);
+      let d = 2.0 * e / f32(O);
+      if (isReach) { w[p.c.y + k] = d; }
+      w[yo + k] = m * scale * d;
+    }
+  }
+  w[p.b.w + r] = m * ell;
+}`;
+
+export const KERNELS = { matmul, colsum, fill, gather, lstmForward, lstmBackward, loss } as const;
+export type KernelName = keyof typeof KERNELS;
+
+export function kernelSource(name: KernelName): string {
+  return header + KERNELS[name];
+}
