@@ -1,8 +1,8 @@
 // The one build script: a bundle per runtime (extension host, trainer process, CLI, webview)
-// plus the tfjs wasm binaries the wasm backend loads at run time.
+// plus the tfjs wasm binaries the wasm backend loads at run time and Dawn's WebGPU binding.
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -35,7 +35,23 @@ function copyWasm() {
   for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join('dist', f));
 }
 
+/**
+ * Dawn's WebGPU binding (optional package `webgpu`), for this platform only: a .vsix is built per
+ * platform, and the trainer loads dawn.node from dist/webgpu/<platform>-<arch>/, never from
+ * elsewhere. Absent package: no GPU engine, nothing copied.
+ */
+function copyDawn() {
+  const plat = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+  const from = join('node_modules/webgpu/dist', plat);
+  if (!existsSync(from)) return;
+  const to = join('dist/webgpu', plat);
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) copyFileSync(join(from, f), join(to, f));
+  copyFileSync('node_modules/webgpu/LICENSE.md', 'dist/webgpu/LICENSE.md');
+}
+
 copyWasm();
+copyDawn();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

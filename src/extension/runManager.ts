@@ -2,6 +2,7 @@
 // the RunStore, its log into the "RNN Debugger" Output channel, a crash turned into a failed run
 // that keeps what it had, context keys for menus, and a cancellable set-up notification.
 
+import { backendText } from '../protocol/backendText';
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,7 +173,7 @@ export class RunManager implements vscode.Disposable {
           }));
           ds.add(this.store.onDidChangeRun((e) => {
             if (e.runId !== runId) return;
-            if (e.status.backend) progress.report({ message: `backend ${e.status.backend}` });
+            if (e.status.backend) progress.report({ message: `backend ${backendText(e.status)}` });
             if (e.status.state !== 'starting') done();
           }));
           if (!this.store.isLive(runId)) done();

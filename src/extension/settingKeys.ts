@@ -6,7 +6,7 @@ import type { BackendName } from '../protocol/spec';
 export const SECTION = 'rnnDebugger';
 
 export enum Setting {
-  /** Backend for specs that say 'auto': auto | tensorflow-gpu | tensorflow | wasm | cpu. */
+  /** Backend for specs that say 'auto': auto | webgpu | tensorflow-gpu | tensorflow | wasm | cpu. */
   Backend = 'backend',
   /** Where run folders go; relative paths resolve against the first workspace folder. */
   RunsFolder = 'runsFolder',

@@ -94,6 +94,19 @@ export class NoAdapterError extends Error {}
  * refused unless `allowSoftware`.
  */
 export async function openGpu(opts: OpenOptions): Promise<GpuDevice> {
+  // One device per process and kind: a second caller (the CLI's check, then the run) shares it
+  // unless it was lost.
+  const key = opts.allowSoftware ? 'any' : 'hardware';
+  const cached = await opened.get(key)?.catch(() => null);
+  if (cached && cached.lostReason === null) return cached;
+  const p = openFresh(opts);
+  opened.set(key, p);
+  return p;
+}
+
+const opened = new Map<string, Promise<GpuDevice>>();
+
+async function openFresh(opts: OpenOptions): Promise<GpuDevice> {
   const mod = loadDawn();
   const found: string[] = [];
   const attempts: { api: string; flags: string[]; request: GPURequestAdapterOptions }[] = [
@@ -137,7 +150,7 @@ export async function openGpu(opts: OpenOptions): Promise<GpuDevice> {
       },
     });
     const g = mod.globals as { GPUBufferUsage: GpuDevice['usage']; GPUMapMode: { READ: number } };
-    const opened: GpuDevice = {
+    const dev: GpuDevice = {
       device,
       adapterName: name,
       api: a.api,
@@ -149,9 +162,9 @@ export async function openGpu(opts: OpenOptions): Promise<GpuDevice> {
       mapRead: g.GPUMapMode.READ,
     };
     void device.lost.then((lost) => {
-      opened.lostReason = `${lost.reason}${lost.message ? `: ${lost.message}` : ''}`;
+      dev.lostReason = `${lost.reason}${lost.message ? `: ${lost.message}` : ''}`;
     });
-    return opened;
+    return dev;
   }
   throw new NoAdapterError(`no usable WebGPU adapter (${found.join('; ')})`);
 }
