@@ -144,7 +144,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
   };
 
   try {
-    const choice = await selectBackend(spec.backend, { wasmDir: opts.wasmDir, gpu: opts.modelFactory ? 'not used by this model' : gpuPathUnsupported(spec.model) ?? true });
+    const choice = await selectBackend(spec.backend, { wasmDir: opts.wasmDir, gpu: opts.modelFactory ? false : gpuPathUnsupported(spec.model) ?? true });
     status.backend = choice.backend;
     status.backendSkipped = choice.skipped;
     status.versions = choice.versions;

@@ -4,12 +4,9 @@
 import type { TestContext } from 'node:test';
 import { openGpu, type GpuDevice } from '../../../src/core/gpu/dawn';
 
-let opened: Promise<GpuDevice | string> | null = null;
-
-/** The shared test device, or null after skipping (locally) / throws (under CI) when none exists. */
+/** The shared test device (openGpu reuses it until it is lost), or null after skipping (locally) / throws (under CI) when none exists. */
 export async function testGpu(t: TestContext): Promise<GpuDevice | null> {
-  opened ??= openGpu({ allowSoftware: true }).catch((e: Error) => e.message);
-  const g = await opened;
+  const g = await openGpu({ allowSoftware: true }).catch((e: Error) => e.message);
   if (typeof g !== 'string') return g;
   if (process.env.CI) throw new Error(`CI needs a WebGPU adapter for the GPU tests: ${g}`);
   t.skip(`no WebGPU adapter here (${g})`);
