@@ -14,6 +14,7 @@ import { newRunId, runsRoot } from './runFolders';
 import { isActiveState, type RunStore } from './runStore';
 import { readSettings } from './settings';
 import { SavedRunEvaluator } from './savedRunEvaluator';
+import { chooseTrainerRuntime } from './trainerRuntime';
 import { finalStatusAfterExit, TrainerClient, writeStatusFile, type TrainerExit } from './trainerClient';
 
 /** Context keys (when/enablement clauses in package.json). */
@@ -106,8 +107,10 @@ export class RunManager implements vscode.Disposable {
     const initial: RunStatus = { id: runId, name, state: 'starting', step: 0, startedAt: now, updatedAt: now, spec: effective };
 
     const trainerPath = this.context.asAbsolutePath('dist/trainer.js');
+    const runtime = chooseTrainerRuntime({ nodePath: settings.nodePath, env: process.env, hostVersions: process.versions, hostExecPath: process.execPath });
     const client = new TrainerClient({
       trainerPath,
+      execPath: runtime.execPath,
       execArgv: settings.debugPort > 0 ? [`--inspect=${settings.debugPort + this.live.size}`] : [],
     });
     const disposables = new DisposableStore();
@@ -116,6 +119,7 @@ export class RunManager implements vscode.Disposable {
     this.store.addRun(initial, runDir);
     this.store.setTraceTextProvider(runId, (text) => client.traceText(text));
     this.output.appendLine(`[${name}] starting run ${runId} → ${runDir}${client.pid ? ` (trainer pid ${client.pid})` : ''}`);
+    this.output.appendLine(`[${name}] trainer runtime: ${runtime.description}${runtime.skipped.length ? ` (skipped: ${runtime.skipped.join('; ')})` : ''}`);
 
     disposables.add(client.onLog((line) => this.output.appendLine(`[${name}] ${line}`)));
     disposables.add(
