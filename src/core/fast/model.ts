@@ -3,7 +3,7 @@
 // forwardBackward runs fused. Cells other than the plain LSTM use the reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from '../../protocol/spec';
+import { GATE_ORDER, type ModelSpec } from '../../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
 import { createModel, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
@@ -176,7 +176,9 @@ export class FusedModel implements FastModel {
     const I = this.base.io.inputSize;
     const s = trace.sample;
     const layers: LayerTrace[] = records.map((r) => {
-      const values: Record<string, Float32Array> = { h: r.h, c: r.c, f: r.f, i: r.i, g: r.g, o: r.o };
+      // h, c and the cell's gates (all four for the LSTM; the variants run on the GPU engine).
+      const values: Record<string, Float32Array> = { h: r.h, c: r.c };
+      for (const gate of GATE_ORDER[this.base.spec.cell]) values[gate] = r[gate as 'f' | 'i' | 'g' | 'o'];
       // The spectra come from the recorded values and W_h, as on the reference engine.
       const spectra = trace.jacobian
         ? jacobianSpectra({
@@ -201,7 +203,7 @@ export class FusedModel implements FastModel {
         dcNorm: rowNorms(r.dc, T, H),
         reachH: r.reachH,
         reachC: r.reachC,
-        saturation: { f: saturation(r.f, T, H), i: saturation(r.i, T, H), o: saturation(r.o, T, H) },
+        saturation: Object.fromEntries(GATE_ORDER[this.base.spec.cell].filter((g) => g !== 'g').map((g) => [g, saturation(values[g], T, H)])),
       };
     });
     return {

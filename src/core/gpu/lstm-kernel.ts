@@ -6,6 +6,7 @@
 /// <reference types="webgpu" />
 
 import type { FusedBatch, FusedLayerRecord, FusedLstmShape, FusedRecord, FusedResult, FusedWeights } from '../fast/lstm-kernel';
+import type { LstmBlocks } from '../reference';
 import type { GpuDevice } from './dawn';
 import { WG, kernelSource, type KernelName } from './shaders';
 
@@ -51,6 +52,12 @@ const f32bits = (x: number): number => {
 /** Thrown for sizes the adapter cannot hold; names the limit and the size asked for. */
 export class GpuLimitError extends Error {}
 
+/** The kernel's shape: the fused shape, plus the gate blocks of an LSTM variant (default f, i, g, o). */
+export type GpuLstmShape = Omit<FusedLstmShape, 'batch' | 'steps'> & { blocks?: LstmBlocks };
+
+const PARAM_BYTES = 80;
+const NONE = 0xffffffff;
+
 export class GpuLstm {
   private layout: Layout | null = null;
   private arena: GPUBuffer | null = null;
@@ -61,23 +68,29 @@ export class GpuLstm {
   private readonly bindLayout: GPUBindGroupLayout;
   private readonly pipelines = new Map<KernelName, GPUComputePipeline>();
   private readonly slot: number;
+  private readonly blocks: LstmBlocks;
+  /** Gate blocks present: 4 for the LSTM, 3 or 2 for its variants. */
+  private readonly nb: number;
 
   private constructor(
-    readonly shape: Omit<FusedLstmShape, 'batch' | 'steps'>,
+    readonly shape: GpuLstmShape,
     private readonly gpu: GpuDevice,
   ) {
     const d = gpu.device;
-    this.slot = Math.max(64, gpu.limits.minUniformBufferOffsetAlignment);
+    const align = gpu.limits.minUniformBufferOffsetAlignment;
+    this.slot = Math.ceil(PARAM_BYTES / align) * align;
+    this.blocks = shape.blocks ?? { f: 0, i: 1, g: 2, o: 3 };
+    this.nb = [this.blocks.f, this.blocks.i, this.blocks.g, this.blocks.o].filter((k) => k >= 0).length;
     this.bindLayout = d.createBindGroupLayout({
       entries: [
         { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'storage' } },
-        { binding: 1, visibility: 4, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 64 } },
+        { binding: 1, visibility: 4, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_BYTES } },
       ],
     });
   }
 
   /** Compiles every kernel; a compile error names the adapter. */
-  static async create(shape: Omit<FusedLstmShape, 'batch' | 'steps'>, gpu: GpuDevice): Promise<GpuLstm> {
+  static async create(shape: GpuLstmShape, gpu: GpuDevice): Promise<GpuLstm> {
     const k = new GpuLstm(shape, gpu);
     const d = gpu.device;
     const layout = d.createPipelineLayout({ bindGroupLayouts: [k.bindLayout] });
@@ -106,7 +119,7 @@ export class GpuLstm {
   plan(B: number, T: number): Layout {
     const s = this.shape;
     const { hidden: H, layers: L, outputSize: O } = s;
-    const G = 4 * H;
+    const G = this.nb * H;
     const TB = T * B;
     let n = 0;
     const r = (len: number): Region => {
@@ -208,7 +221,7 @@ export class GpuLstm {
         layout: this.bindLayout,
         entries: [
           { binding: 0, resource: { buffer: this.arena! } },
-          { binding: 1, resource: { buffer: this.uniforms!, size: 64 } },
+          { binding: 1, resource: { buffer: this.uniforms!, size: PARAM_BYTES } },
         ],
       });
     }
@@ -246,9 +259,11 @@ export class GpuLstm {
     this.checkLost();
     const s = this.shape;
     const { hidden: H, layers: L, outputSize: O } = s;
-    const G = 4 * H;
+    const G = this.nb * H;
     const TB = T * B;
     const lay = await this.buffers(B, T);
+    const bk = this.blocks;
+    const blockParams = [bk.f, bk.i, bk.g, bk.o].map((k) => (k < 0 ? NONE : k));
     const q = this.gpu.device.queue;
     const arena = this.arena!;
     const put = (reg: Region, data: Float32Array, at = 0): void => q.writeBuffer(arena, (reg.off + at) * 4, data);
@@ -318,7 +333,7 @@ export class GpuLstm {
       mm(TB, G, In, X, In, lay.Wx[l].off, G, lay.Z[l].off, G, { bias: lay.b[l].off });
       list.push({
         kernel: 'lstmForward',
-        params: [H, B, T, G, lay.Z[l].off, lay.Hs[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.Wh[l].off, relu[0], relu[1], 0],
+        params: [H, B, T, G, lay.Z[l].off, lay.Hs[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.Wh[l].off, relu[0], relu[1], 0, 0, 0, 0, 0, ...blockParams],
         groups: [B, 1],
       });
     }
@@ -341,7 +356,7 @@ export class GpuLstm {
           list.push({
             kernel: 'lstmBackward',
             params: [H, B, T, G, lay.Z[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.dHinR.off, lay.Wh[l].off, lay.DZR.off, lay.DHR[l].off, lay.DCR[l].off,
-              lay.dcnR.off, relu[0], relu[1], sb],
+              lay.dcnR.off, relu[0], relu[1], sb, ...blockParams],
             groups: [1, 1],
           });
           if (l > 0) mm(TB, H, G, lay.DZR.off, G, lay.Wx[l].off, G, lay.dHinR.off, H, { transB: true });
@@ -355,7 +370,7 @@ export class GpuLstm {
         list.push({
           kernel: 'lstmBackward',
           params: [H, B, T, G, lay.Z[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.dHin.off, lay.Wh[l].off, lay.DZ[l].off, lay.DH[l].off, lay.DC[l].off,
-            lay.dcn.off, relu[0], relu[1], 0],
+            lay.dcn.off, relu[0], relu[1], 0, ...blockParams],
           groups: [B, 1],
         });
         mm(H, G, TB, lay.Hs[l].off, H, lay.DZ[l].off, G, lay.gWh[l].off, G, { transA: true });
@@ -373,16 +388,18 @@ export class GpuLstm {
           const src: Record<(typeof REC_FIELDS)[number], [number, number]> = {
             h: [lay.Hs[l].off + (B + sb) * H, B * H],
             c: [lay.Cs[l].off + (B + sb) * H, B * H],
-            f: [lay.Z[l].off + sb * G, B * G],
-            i: [lay.Z[l].off + sb * G + H, B * G],
-            g: [lay.Z[l].off + sb * G + 2 * H, B * G],
-            o: [lay.Z[l].off + sb * G + 3 * H, B * G],
+            f: [lay.Z[l].off + sb * G + bk.f * H, B * G],
+            i: [lay.Z[l].off + sb * G + bk.i * H, B * G],
+            g: [lay.Z[l].off + sb * G + bk.g * H, B * G],
+            o: [lay.Z[l].off + sb * G + bk.o * H, B * G],
             dh: [lay.DH[l].off + sb * H, B * H],
             dc: [lay.DC[l].off + sb * H, B * H],
             rdh: [lay.DHR[l].off + sb * H, B * H],
             rdc: [lay.DCR[l].off + sb * H, B * H],
           };
           REC_FIELDS.forEach((name, q2) => {
+            // An absent gate of a variant is not recorded (its block stays zero, and is not returned).
+            if ((name === 'i' && bk.i < 0) || (name === 'o' && bk.o < 0)) return;
             list.push({ kernel: 'gather', params: [T, H, src[name][0], src[name][1], base + q2 * T * H], groups: [Math.ceil((T * H) / WG), 1] });
           });
         });

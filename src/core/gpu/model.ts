@@ -1,10 +1,12 @@
-// createGpuModel: the fused model whose forward/backward runs on WebGPU. Parameters, optimiser
+// createGpuModel: the fused model whose forward/backward runs on WebGPU, for the LSTM and its
+// variants (no output gate, no input gate, forget gate only). Parameters, optimiser
 // state, initialisation, export and the snapshot assembly (saturation, norms, Jacobian spectra
 // from the recorded values) are the CPU fused model's; only the kernel differs. The synchronous
-// forwardBackward/evaluate of RecurrentModel stay on the CPU kernel; the training loop calls
-// the asynchronous ones, which run on the GPU.
+// forwardBackward/evaluate of RecurrentModel stay on the CPU; the training loop calls the
+// asynchronous ones, which run on the GPU.
 
-import type { ModelSpec } from '../../protocol/spec';
+import { hasCellState, type ModelSpec } from '../../protocol/spec';
+import { lstmBlocks } from '../reference';
 import { createModel } from '../model';
 import { defaultGemm } from '../fast/gemm';
 import { FusedModel, fastPathUnsupported, fusedShape, type FastModelOptions } from '../fast/model';
@@ -14,8 +16,7 @@ import { GpuLstm } from './lstm-kernel';
 
 /** Why the GPU engine cannot run this spec, or null when it can. */
 export function gpuPathUnsupported(spec: ModelSpec): string | null {
-  const why = fastPathUnsupported(spec);
-  return why ? why.replace('the fused kernel', 'the GPU engine') : null;
+  return hasCellState(spec.cell) ? null : `the GPU engine covers the LSTM and its variants only (cell '${spec.cell}')`;
 }
 
 export class GpuModel extends FusedModel {
@@ -29,6 +30,15 @@ export class GpuModel extends FusedModel {
   ) {
     super(base, options.gemm ?? defaultGemm());
     this.path = `gpu:${gpu.label}`;
+  }
+
+  /** Synchronous passes (not used by the training loop): the CPU fused kernel for the plain LSTM, the reference engine for the variants. */
+  override forwardBackward(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
+    return fastPathUnsupported(this.base.spec) ? this.base.forwardBackward(batch, initial, trace) : super.forwardBackward(batch, initial, trace);
+  }
+
+  override evaluate(batch: Batch, initial?: RecurrentState | null): { loss: number; finalState: RecurrentState } {
+    return fastPathUnsupported(this.base.spec) ? this.base.evaluate(batch, initial) : super.evaluate(batch, initial);
   }
 
   /** forwardBackward on the GPU (same result and recording as the CPU fused kernel). */
@@ -70,6 +80,6 @@ export class GpuModel extends FusedModel {
 export async function createGpuModel(spec: ModelSpec, io: ModelIO, seed: number, gpu: GpuDevice, options: FastModelOptions = {}): Promise<GpuModel> {
   const why = gpuPathUnsupported(spec);
   if (why) throw new Error(why);
-  const kernel = await GpuLstm.create(fusedShape(spec, io), gpu);
+  const kernel = await GpuLstm.create({ ...fusedShape(spec, io), blocks: lstmBlocks(spec.cell) }, gpu);
   return new GpuModel(createModel(spec, io, seed, options), options, kernel, gpu);
 }

@@ -1,6 +1,6 @@
 // WGSL kernels of the GPU LSTM. Every kernel reads and writes one storage buffer (the arena: all
 // weights, activations, gradients and recordings at float offsets), so no dispatch binds a buffer
-// twice and the binding count stays at two; its parameters come from a 64-byte uniform slot
+// twice and the binding count stays at two; its parameters come from a 80-byte uniform slot
 // selected by a dynamic offset. The recurrent kernels run one workgroup per sample and loop over
 // time inside the shader: the recurrence couples units of one sample only, so a workgroup
 // barrier per step is all the synchronisation the whole sequence needs.
@@ -8,7 +8,7 @@
 export const WG = 64;
 
 const header = /* wgsl */ `
-struct P { a: vec4u, b: vec4u, c: vec4u, d: vec4u }
+struct P { a: vec4u, b: vec4u, c: vec4u, d: vec4u, e: vec4u }
 @group(0) @binding(0) var<storage, read_write> w: array<f32>;
 @group(0) @binding(1) var<uniform> p: P;
 const WG: u32 = ${WG}u;
@@ -74,9 +74,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 }`;
 
 /**
- * Forward of one LSTM layer over the whole sequence, one workgroup per sample.
- * Z holds x·Wx + b on entry and the gate activations f, i, g, o on exit.
- * a: H, B, T, G · b: zOff, hsOff, csOff, acOff · c: whOff, reluCell, reluCand, sample0
+ * Forward of one LSTM-family layer over the whole sequence, one workgroup per sample.
+ * Z holds x·Wx + b on entry and the gate activations on exit. The gate blocks f, i, g, o sit at
+ * the column blocks e.x … e.w; an absent i or o (NONE) is the constant 1 (the LSTM variants).
+ * a: H, B, T, G · b: zOff, hsOff, csOff, acOff · c: whOff, reluCell, reluCand, sample0 · e: blocks f, i, g, o
  */
 const lstmForward = /* wgsl */ `
 @compute @workgroup_size(WG)
@@ -84,23 +85,35 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let H = p.a.x; let B = p.a.y; let T = p.a.z; let G = p.a.w;
   let b = wid.x + p.c.w;
   let whOff = p.c.x; let reluCell = p.c.y != 0u; let reluCand = p.c.z != 0u;
+  let fo = p.e.x * H; let go = p.e.z * H;
+  let hasI = p.e.y != NONE; let hasO = p.e.w != NONE;
+  let io = select(0u, p.e.y * H, hasI); let oo = select(0u, p.e.w * H, hasO);
   for (var t = 0u; t < T; t++) {
     let row = t * B + b;
     let zr = p.b.x + row * G;
     let prev = row * H;            // row of h_{t-1}, c_{t-1} in Hs, Cs
     let next = (row + B) * H;      // row of h_t, c_t
     for (var j = lid.x; j < H; j += WG) {
-      var zf = w[zr + j]; var zi = w[zr + H + j]; var zg = w[zr + 2u * H + j]; var zo = w[zr + 3u * H + j];
+      var zf = w[zr + fo + j]; var zg = w[zr + go + j];
+      var zi = 0.0; var zo = 0.0;
+      if (hasI) { zi = w[zr + io + j]; }
+      if (hasO) { zo = w[zr + oo + j]; }
       for (var k = 0u; k < H; k++) {
         let hk = w[p.b.y + prev + k];
         let wr = whOff + k * G + j;
-        zf += hk * w[wr]; zi += hk * w[wr + H]; zg += hk * w[wr + 2u * H]; zo += hk * w[wr + 3u * H];
+        zf += hk * w[wr + fo]; zg += hk * w[wr + go];
+        if (hasI) { zi += hk * w[wr + io]; }
+        if (hasO) { zo += hk * w[wr + oo]; }
       }
-      let f = sigm(zf); let i = sigm(zi); let o = sigm(zo);
+      let f = sigm(zf);
+      var i = 1.0; if (hasI) { i = sigm(zi); }
+      var o = 1.0; if (hasO) { o = sigm(zo); }
       var g: f32; if (reluCand) { g = max(zg, 0.0); } else { g = tanhc(zg); }
       let c = f * w[p.b.z + prev + j] + i * g;
       var a: f32; if (reluCell) { a = max(c, 0.0); } else { a = tanhc(c); }
-      w[zr + j] = f; w[zr + H + j] = i; w[zr + 2u * H + j] = g; w[zr + 3u * H + j] = o;
+      w[zr + fo + j] = f; w[zr + go + j] = g;
+      if (hasI) { w[zr + io + j] = i; }
+      if (hasO) { w[zr + oo + j] = o; }
       w[p.b.z + next + j] = c;
       w[p.b.w + prev + j] = a;
       w[p.b.y + next + j] = o * a;
@@ -110,9 +123,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 }`;
 
 /**
- * BPTT of one LSTM layer, one workgroup per sample (sample0 + workgroup id), t = T−1 … 0.
- * Writes ∂L/∂h_t, ∂L/∂c_t and ∂L/∂z_t (gate pre-activations, blocks f, i, g, o).
- * a: H, B, T, G · b: zOff (gates), csOff, acOff, dHinOff · c: whOff, dzOff, dhOff, dcOff · d: dcnOff, reluCell, reluCand, sample0
+ * BPTT of one LSTM-family layer, one workgroup per sample (sample0 + workgroup id), t = T−1 … 0.
+ * Writes ∂L/∂h_t, ∂L/∂c_t and ∂L/∂z_t (gate pre-activations, in the gate blocks e.x … e.w).
+ * a: H, B, T, G · b: zOff (gates), csOff, acOff, dHinOff · c: whOff, dzOff, dhOff, dcOff · d: dcnOff, reluCell, reluCand, sample0 · e: blocks
  */
 const lstmBackward = /* wgsl */ `
 @compute @workgroup_size(WG)
@@ -122,6 +135,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let zOff = p.b.x; let csOff = p.b.y; let acOff = p.b.z; let dHinOff = p.b.w;
   let whOff = p.c.x; let dzOff = p.c.y; let dhOff = p.c.z; let dcOff = p.c.w;
   let dcn = p.d.x + b * H; let reluCell = p.d.y != 0u; let reluCand = p.d.z != 0u;
+  let fo = p.e.x * H; let go = p.e.z * H;
+  let hasI = p.e.y != NONE; let hasO = p.e.w != NONE;
+  let io = select(0u, p.e.y * H, hasI); let oo = select(0u, p.e.w * H, hasO);
   for (var j = lid.x; j < H; j += WG) { w[dcn + j] = 0.0; }
   for (var tt = 0u; tt < T; tt++) {
     let t = T - 1u - tt;
@@ -135,7 +151,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         for (var k = 0u; k < G; k++) { dhn += w[dzn + k] * w[wr + k]; }
       }
       let zr = zOff + row * G;
-      let f = w[zr + j]; let i = w[zr + H + j]; let g = w[zr + 2u * H + j]; let o = w[zr + 3u * H + j];
+      let f = w[zr + fo + j]; let g = w[zr + go + j];
+      var i = 1.0; if (hasI) { i = w[zr + io + j]; }
+      var o = 1.0; if (hasO) { o = w[zr + oo + j]; }
       let s = row * H + j;
       let a = w[acOff + s];
       let dh = w[dHinOff + s] + dhn;
@@ -146,11 +164,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       w[dcOff + s] = dc;
       w[dcn + j] = dc * f;
       let dz = dzOff + row * G;
-      w[dz + j] = dc * w[csOff + s] * f * (1.0 - f);
-      w[dz + H + j] = dc * g * i * (1.0 - i);
+      w[dz + fo + j] = dc * w[csOff + s] * f * (1.0 - f);
+      if (hasI) { w[dz + io + j] = dc * g * i * (1.0 - i); }
       var dg: f32; if (reluCand) { dg = select(0.0, 1.0, g > 0.0); } else { dg = 1.0 - g * g; }
-      w[dz + 2u * H + j] = dc * i * dg;
-      w[dz + 3u * H + j] = dh * a * o * (1.0 - o);
+      w[dz + go + j] = dc * i * dg;
+      if (hasO) { w[dz + oo + j] = dh * a * o * (1.0 - o); }
     }
     storageBarrier();
   }

@@ -22,7 +22,7 @@ async function run(args: string[]) {
 test('--backend webgpu with a GRU is exit 2, naming why', async () => {
   const r = await run(['train', '--task', 'adding', '--cell', 'gru', '--steps', '2', '--backend', 'webgpu', '--out', tmp]);
   assert.equal(r.code, 2);
-  assert.deepEqual(r.err, ["rnn-debugger: --backend webgpu: the GPU engine covers the plain LSTM only (cell 'gru')"]);
+  assert.deepEqual(r.err, ["rnn-debugger: --backend webgpu: the GPU engine covers the LSTM and its variants only (cell 'gru')"]);
 });
 
 test('--backend webgpu where no adapter exists is exit 2, naming what was found', { skip: process.platform !== 'linux' && 'the no-adapter environment is made with Linux driver variables' }, () => {

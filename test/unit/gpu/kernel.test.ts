@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
-import { referenceForwardBackward } from '../../../src/core/reference';
+import { lstmBlocks, referenceForwardBackward, type RefWeights } from '../../../src/core/reference';
+import { GATE_ORDER } from '../../../src/protocol/spec';
 import type { FusedWeights } from '../../../src/core/fast/lstm-kernel';
 import { fusedShape } from '../../../src/core/fast/model';
 import { GpuLstm } from '../../../src/core/gpu/lstm-kernel';
@@ -24,9 +25,24 @@ function norms(m: ArrayLike<number>, T: number, H: number): number[] {
   return out;
 }
 
+/** randomWeights of the fast tests, with the column blocks of the cell's gates (3 or 2 for the variants). */
+function cellWeights(spec: ModelSpec, io: ModelIO, seed: number, scale: number): RefWeights {
+  const w = randomWeights(spec, io, seed, scale);
+  const G = GATE_ORDER[spec.cell].length * spec.hiddenSize;
+  for (const name of Object.keys(w)) {
+    if (!/^layer\d+\.(Wx|Wh|b)$/.test(name)) continue;
+    const { shape, data } = w[name];
+    const rows = shape.length === 2 ? shape[0] : 1, cols = shape[shape.length - 1];
+    const out = new Float32Array(rows * G);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < G; c++) out[r * G + c] = data[r * cols + c] as number;
+    w[name] = { shape: shape.length === 2 ? [rows, G] : [G], data: out };
+  }
+  return w;
+}
+
 /** Runs the GPU kernel and the reference on the same weights, batch and initial state; asserts every output within tol. */
 async function check(gpu: GpuDevice, spec: ModelSpec, io: ModelIO, B: number, T: number, tol: number, reachFrom = -1, sample = 1, scale = 0.5): Promise<void> {
-  const weights = randomWeights(spec, io, 7, scale);
+  const weights = cellWeights(spec, io, 7, scale);
   const batch = randomBatch(io, B, T, 11);
   const H = spec.hiddenSize;
   const initial = {
@@ -34,7 +50,7 @@ async function check(gpu: GpuDevice, spec: ModelSpec, io: ModelIO, B: number, T:
     c: Array.from({ length: spec.layers }, (_, l) => Float32Array.from({ length: B * H }, (_v, k) => Math.cos(2 * k + l))),
   };
   const ref = referenceForwardBackward(spec, io, weights, batch, { sample, reachFrom, initial });
-  const kernel = await GpuLstm.create(fusedShape(spec, io), gpu);
+  const kernel = await GpuLstm.create({ ...fusedShape(spec, io), blocks: lstmBlocks(spec.cell) }, gpu);
   const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
   const wt: FusedWeights = {
     Wx: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wx`)),
@@ -69,7 +85,8 @@ async function check(gpu: GpuDevice, spec: ModelSpec, io: ModelIO, B: number, T:
     for (let l = 0; l < spec.layers; l++) {
       const r = res.records![l], q = ref.layers[l];
       assert.equal(r.layer, l);
-      for (const k of ['h', 'c', 'f', 'i', 'g', 'o'] as const) near(r[k], q.values[k], `layer ${l} ${k}`);
+      assert.deepEqual(Object.keys(q.values).sort(), ['c', 'h', ...GATE_ORDER[spec.cell]].sort());
+      for (const k of Object.keys(q.values)) near(r[k as 'h'], q.values[k], `layer ${l} ${k}`);
       near(r.dh, q.dh, `layer ${l} ∂L/∂h`);
       near(r.dc, q.dc!, `layer ${l} ∂L/∂c`);
       near(r.reachH, norms(q.reachH, T, H), `layer ${l} reach h`);
@@ -104,6 +121,13 @@ test('GPU: numeric MSE LSTM, 3 layers, relu cell and candidate, matches the refe
   const gpu = await testGpu(t);
   if (gpu) await check(gpu, lstmSpec({ layers: 3, cellActivation: 'relu', candidateActivation: 'relu' }), numericIO, 2, 5, SMALL_TOL, -1, 0);
 });
+
+for (const cell of ['lstm-no-output-gate', 'lstm-no-input-gate', 'lstm-forget-only'] as const) {
+  test(`GPU: ${cell}, 2 layers, matches the float64 reference`, async (t) => {
+    const gpu = await testGpu(t);
+    if (gpu) await check(gpu, lstmSpec({ cell, layers: 2 }), tokenIO, 3, 6, SMALL_TOL, 4, 1);
+  });
+}
 
 test('GPU: LSTM at H = 64, T = 100, B = 8 matches the reference within 1e-4', async (t) => {
   const gpu = await testGpu(t);

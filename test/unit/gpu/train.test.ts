@@ -129,7 +129,7 @@ test("backend 'webgpu' with a cell the GPU engine does not cover fails before tr
   const r = recorder();
   const final = await runTraining(spec('webgpu', { model: { cell: 'gru', hiddenSize: 8 } }), { runDir: null, wasmDir, hooks: r.hooks });
   assert.equal(final.state, 'failed');
-  assert.match(final.reason!, /backend 'webgpu' is not available: the GPU engine covers the plain LSTM only \(cell 'gru'\)/);
+  assert.match(final.reason!, /backend 'webgpu' is not available: the GPU engine covers the LSTM and its variants only \(cell 'gru'\)/);
   assert.equal(r.rec.metrics.length, 0);
 });
 
