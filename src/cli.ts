@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { GATE_ORDER, type RunSpec } from './protocol/spec';
 import type { LayerTrace, MetricsRecord } from './protocol/trace';
 import { openGpu } from './core/gpu/dawn';
-import { gpuPathUnsupported } from './core/gpu/model';
 import { defaultWasmDir, selectBackend } from './core/backend';
 import { createDataSource, DataError } from './core/data';
 import { readTextFile } from './core/data/file';
@@ -171,10 +170,8 @@ async function train(flags: Flags, io: CliIO, cwd: string): Promise<number> {
   const { spec, baseDir } = specFromFlags(flags, cwd);
   // Check the data before starting: a bad file is bad input (exit 2), not a failed run.
   createDataSource(spec, { baseDir });
-  // So is asking for the GPU engine where it cannot run: say what was found instead.
+  // So is asking for the GPU engine where there is none: say what was found instead.
   if (spec.backend === 'webgpu') {
-    const why = gpuPathUnsupported(spec.model);
-    if (why) throw new UsageError(`--backend webgpu: ${why}`);
     await openGpu({ allowSoftware: true }).catch((e: Error) => {
       throw new UsageError(`--backend webgpu: ${e.message}`);
     });

@@ -3,9 +3,9 @@
 // forwardBackward runs fused. Cells other than the plain LSTM use the reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
-import { GATE_ORDER, type ModelSpec } from '../../protocol/spec';
+import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
-import { createModel, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
+import { createModel, SIGMOID_GATES, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
@@ -165,7 +165,7 @@ export class FusedModel implements FastModel {
     }
     grads['readout.W'] = tf.tensor(g.Wr, p['readout.W'].shape, 'float32');
     grads['readout.b'] = tf.tensor(g.br, p['readout.b'].shape, 'float32');
-    const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: res.finalC } };
+    const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: hasCellState(spec.cell) ? res.finalC : null } };
     if (trace) result.trace = this.snapshot(batch, trace, tau, res.stepLoss!, res.records!, H, initial);
     return result;
   }
@@ -176,9 +176,10 @@ export class FusedModel implements FastModel {
     const I = this.base.io.inputSize;
     const s = trace.sample;
     const layers: LayerTrace[] = records.map((r) => {
-      // h, c and the cell's gates (all four for the LSTM; the variants run on the GPU engine).
-      const values: Record<string, Float32Array> = { h: r.h, c: r.c };
-      for (const gate of GATE_ORDER[this.base.spec.cell]) values[gate] = r[gate as 'f' | 'i' | 'g' | 'o'];
+      // h, c (LSTM family) and the cell's gates: the other cells' kernels run on the GPU engine only.
+      const cellState = hasCellState(this.base.spec.cell);
+      const values: Record<string, Float32Array> = cellState ? { h: r.h, c: r.c } : { h: r.h };
+      for (const gate of GATE_ORDER[this.base.spec.cell]) values[gate] = r.gates?.[gate] ?? r[gate as 'f' | 'i' | 'g' | 'o'];
       // The spectra come from the recorded values and W_h, as on the reference engine.
       const spectra = trace.jacobian
         ? jacobianSpectra({
@@ -198,12 +199,10 @@ export class FusedModel implements FastModel {
         units: H,
         values,
         dh: r.dh,
-        dc: r.dc,
         dhNorm: rowNorms(r.dh, T, H),
-        dcNorm: rowNorms(r.dc, T, H),
         reachH: r.reachH,
-        reachC: r.reachC,
-        saturation: Object.fromEntries(GATE_ORDER[this.base.spec.cell].filter((g) => g !== 'g').map((g) => [g, saturation(values[g], T, H)])),
+        ...(cellState ? { dc: r.dc, dcNorm: rowNorms(r.dc, T, H), reachC: r.reachC } : {}),
+        saturation: Object.fromEntries(GATE_ORDER[this.base.spec.cell].filter((g) => SIGMOID_GATES.has(g)).map((g) => [g, saturation(values[g], T, H)])),
       };
     });
     return {

@@ -1,22 +1,22 @@
-// createGpuModel: the fused model whose forward/backward runs on WebGPU, for the LSTM and its
-// variants (no output gate, no input gate, forget gate only). Parameters, optimiser
+// createGpuModel: the fused model whose forward/backward runs on WebGPU, for every cell: the LSTM
+// and its variants (no output gate, no input gate, forget gate only), the GRU and the vanilla RNN. Parameters, optimiser
 // state, initialisation, export and the snapshot assembly (saturation, norms, Jacobian spectra
 // from the recorded values) are the CPU fused model's; only the kernel differs. The synchronous
 // forwardBackward/evaluate of RecurrentModel stay on the CPU; the training loop calls the
 // asynchronous ones, which run on the GPU.
 
-import { hasCellState, type ModelSpec } from '../../protocol/spec';
+import { CELL_KINDS, hasCellState, type ModelSpec } from '../../protocol/spec';
 import { lstmBlocks } from '../reference';
 import { createModel } from '../model';
 import { defaultGemm } from '../fast/gemm';
 import { FusedModel, fastPathUnsupported, fusedShape, type FastModelOptions } from '../fast/model';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import type { GpuDevice } from './dawn';
-import { GpuLstm } from './lstm-kernel';
+import { GpuRecurrent } from './recurrent-kernel';
 
 /** Why the GPU engine cannot run this spec, or null when it can. */
 export function gpuPathUnsupported(spec: ModelSpec): string | null {
-  return hasCellState(spec.cell) ? null : `the GPU engine covers the LSTM and its variants only (cell '${spec.cell}')`;
+  return CELL_KINDS.includes(spec.cell) ? null : `the GPU engine has no kernel for cell '${spec.cell}'`;
 }
 
 export class GpuModel extends FusedModel {
@@ -25,14 +25,14 @@ export class GpuModel extends FusedModel {
   constructor(
     base: ReturnType<typeof createModel>,
     options: FastModelOptions,
-    private readonly gpuKernel: GpuLstm,
+    private readonly gpuKernel: GpuRecurrent,
     readonly gpu: GpuDevice,
   ) {
     super(base, options.gemm ?? defaultGemm());
     this.path = `gpu:${gpu.label}`;
   }
 
-  /** Synchronous passes (not used by the training loop): the CPU fused kernel for the plain LSTM, the reference engine for the variants. */
+  /** Synchronous passes (not used by the training loop): the CPU fused kernel for the plain LSTM, the reference engine for the other cells. */
   override forwardBackward(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
     return fastPathUnsupported(this.base.spec) ? this.base.forwardBackward(batch, initial, trace) : super.forwardBackward(batch, initial, trace);
   }
@@ -57,7 +57,7 @@ export class GpuModel extends FusedModel {
   async evaluateAsync(batch: Batch, initial?: RecurrentState | null): Promise<{ loss: number; finalState: RecurrentState }> {
     this.check(batch);
     const res = await this.gpuKernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, initial?.c ?? null, null, true);
-    return { loss: res.loss, finalState: { h: res.finalH, c: res.finalC } };
+    return { loss: res.loss, finalState: { h: res.finalH, c: hasCellState(this.base.spec.cell) ? res.finalC : null } };
   }
 
   /** Checks the arena for (B, T) fits the adapter's limits; throws naming the limit otherwise. */
@@ -80,6 +80,6 @@ export class GpuModel extends FusedModel {
 export async function createGpuModel(spec: ModelSpec, io: ModelIO, seed: number, gpu: GpuDevice, options: FastModelOptions = {}): Promise<GpuModel> {
   const why = gpuPathUnsupported(spec);
   if (why) throw new Error(why);
-  const kernel = await GpuLstm.create({ ...fusedShape(spec, io), blocks: lstmBlocks(spec.cell) }, gpu);
+  const kernel = await GpuRecurrent.create({ ...fusedShape(spec, io), cell: spec.cell, blocks: lstmBlocks(spec.cell), rnnActivation: spec.rnnActivation }, gpu);
   return new GpuModel(createModel(spec, io, seed, options), options, kernel, gpu);
 }

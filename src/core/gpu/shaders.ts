@@ -175,6 +175,152 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 }`;
 
 /**
+ * Forward of one GRU layer (reset before the recurrent product, as the engine), one workgroup per
+ * sample: z, r first (they need all of h_{t-1}), then r ⊙ h_{t-1} is complete and n can use it.
+ * Z: x·Wx + b in, z, r, n out; RH: r ⊙ h_{t-1} [T·B, H] (for ∂L/∂Wh_n and the backward pass).
+ * a: H, B, T, G · b: zOff, hsOff, rhOff · c: whOff, _, _, sample0
+ */
+const gruForward = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let H = p.a.x; let B = p.a.y; let T = p.a.z; let G = p.a.w;
+  let b = wid.x + p.c.w;
+  let hs = p.b.y; let rh = p.b.z; let whOff = p.c.x;
+  for (var t = 0u; t < T; t++) {
+    let row = t * B + b;
+    let zr = p.b.x + row * G;
+    let prev = row * H;
+    let next = (row + B) * H;
+    for (var j = lid.x; j < H; j += WG) {
+      var zz = w[zr + j]; var rr = w[zr + H + j];
+      for (var k = 0u; k < H; k++) {
+        let hk = w[hs + prev + k];
+        let wr = whOff + k * G + j;
+        zz += hk * w[wr]; rr += hk * w[wr + H];
+      }
+      let r = sigm(rr);
+      w[zr + j] = sigm(zz); w[zr + H + j] = r;
+      w[rh + prev + j] = r * w[hs + prev + j];
+    }
+    storageBarrier();
+    for (var j = lid.x; j < H; j += WG) {
+      var nn = w[zr + 2u * H + j];
+      for (var k = 0u; k < H; k++) { nn += w[rh + prev + k] * w[whOff + k * G + 2u * H + j]; }
+      let n = tanhc(nn);
+      let z = w[zr + j];
+      w[zr + 2u * H + j] = n;
+      w[hs + next + j] = z * w[hs + prev + j] + (1.0 - z) * n;  // h_t = z ⊙ h_{t-1} + (1 − z) ⊙ n
+    }
+    storageBarrier();
+  }
+}`;
+
+/**
+ * BPTT of one GRU layer, one workgroup per sample, t = T−1 … 0, in three phases per step:
+ * ∂z̄, ∂n̄ and the direct part z ⊙ ∂h; then ∂(r ⊙ h) = Wh_n·∂n̄ gives ∂r̄; then ∂L/∂h_{t-1}.
+ * a: H, B, T, G · b: zOff, hsOff, rhOff, dHinOff · c: whOff, dzOff, dhOff, partOff · d: dcnOff, _, _, sample0
+ */
+const gruBackward = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let H = p.a.x; let B = p.a.y; let T = p.a.z; let G = p.a.w;
+  let b = wid.x + p.d.w;
+  let hs = p.b.y; let dHin = p.b.w;
+  let whOff = p.c.x; let dzOff = p.c.y; let dhOff = p.c.z; let part = p.c.w;
+  let dcn = p.d.x + b * H;
+  for (var j = lid.x; j < H; j += WG) { w[dcn + j] = 0.0; }
+  for (var tt = 0u; tt < T; tt++) {
+    let t = T - 1u - tt;
+    let row = t * B + b;
+    let zr = p.b.x + row * G;
+    let dz = dzOff + row * G;
+    let prev = row * H;
+    for (var j = lid.x; j < H; j += WG) {
+      let s = row * H + j;
+      let dh = w[dHin + s] + w[dcn + j];
+      w[dhOff + s] = dh;
+      let z = w[zr + j]; let n = w[zr + 2u * H + j]; let hp = w[hs + prev + j];
+      w[dz + j] = dh * (hp - n) * z * (1.0 - z);
+      w[dz + 2u * H + j] = dh * (1.0 - z) * (1.0 - n * n);
+      w[part + s] = dh * z;
+    }
+    storageBarrier();
+    for (var j = lid.x; j < H; j += WG) {
+      var acc = 0.0;
+      let wr = whOff + j * G + 2u * H;
+      for (var k = 0u; k < H; k++) { acc += w[wr + k] * w[dz + 2u * H + k]; }
+      let r = w[zr + H + j]; let hp = w[hs + prev + j];
+      w[dz + H + j] = acc * hp * r * (1.0 - r);
+      w[part + row * H + j] += acc * r;
+    }
+    storageBarrier();
+    for (var j = lid.x; j < H; j += WG) {
+      var acc = w[part + row * H + j];
+      let wr = whOff + j * G;
+      for (var k = 0u; k < 2u * H; k++) { acc += w[wr + k] * w[dz + k]; }
+      w[dcn + j] = acc;
+    }
+    storageBarrier();
+  }
+}`;
+
+/**
+ * Forward of one vanilla RNN layer, h_t = act(a_t), a_t = x·Wx + b + h_{t-1}·Wh; Z keeps a_t
+ * (the recorded quantity). a: H, B, T, G · b: zOff, hsOff · c: whOff, relu, _, sample0
+ */
+const rnnForward = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let H = p.a.x; let B = p.a.y; let T = p.a.z; let G = p.a.w;
+  let b = wid.x + p.c.w;
+  let hs = p.b.y; let whOff = p.c.x; let relu = p.c.y != 0u;
+  for (var t = 0u; t < T; t++) {
+    let row = t * B + b;
+    let zr = p.b.x + row * G;
+    for (var j = lid.x; j < H; j += WG) {
+      var a = w[zr + j];
+      for (var k = 0u; k < H; k++) { a += w[hs + row * H + k] * w[whOff + k * G + j]; }
+      w[zr + j] = a;
+      var h: f32; if (relu) { h = max(a, 0.0); } else { h = tanhc(a); }
+      w[hs + (row + B) * H + j] = h;
+    }
+    storageBarrier();
+  }
+}`;
+
+/** BPTT of one vanilla RNN layer. a: H, B, T, G · b: _, hsOff, _, dHinOff · c: whOff, dzOff, dhOff, _ · d: dcnOff, relu, _, sample0 */
+const rnnBackward = /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let H = p.a.x; let B = p.a.y; let T = p.a.z; let G = p.a.w;
+  let b = wid.x + p.d.w;
+  let hs = p.b.y; let dHin = p.b.w;
+  let whOff = p.c.x; let dzOff = p.c.y; let dhOff = p.c.z;
+  let dcn = p.d.x + b * H; let relu = p.d.y != 0u;
+  for (var j = lid.x; j < H; j += WG) { w[dcn + j] = 0.0; }
+  for (var tt = 0u; tt < T; tt++) {
+    let t = T - 1u - tt;
+    let row = t * B + b;
+    for (var j = lid.x; j < H; j += WG) {
+      let s = row * H + j;
+      let dh = w[dHin + s] + w[dcn + j];
+      w[dhOff + s] = dh;
+      let h = w[hs + (row + B) * H + j];
+      var d: f32; if (relu) { d = select(0.0, 1.0, h > 0.0); } else { d = 1.0 - h * h; }
+      w[dzOff + row * G + j] = dh * d;
+    }
+    storageBarrier();
+    for (var j = lid.x; j < H; j += WG) {
+      var acc = 0.0;
+      let wr = whOff + j * G;
+      for (var k = 0u; k < G; k++) { acc += w[wr + k] * w[dzOff + row * G + k]; }
+      w[dcn + j] = acc;
+    }
+    storageBarrier();
+  }
+}`;
+
+/**
  * Loss per row r = t·B + b (time-major): softmax cross-entropy or mean squared error. Y becomes
  * ∂L/∂Y = mask·scale·∂ℓ/∂y; rowLoss[r] = mask·ℓ; the unweighted ∂ℓ/∂y of row `reachRow` goes to dyR.
  * a: O, rows, xent, scale (f32 bits) · b: yOff, targetOff, maskOff, rowLossOff · c: reachRow, dyROff
@@ -213,7 +359,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   w[p.b.w + r] = m * ell;
 }`;
 
-export const KERNELS = { matmul, colsum, fill, gather, lstmForward, lstmBackward, loss } as const;
+export const KERNELS = { matmul, colsum, fill, gather, lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward, loss } as const;
 export type KernelName = keyof typeof KERNELS;
 
 export function kernelSource(name: KernelName): string {

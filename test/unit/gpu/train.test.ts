@@ -125,12 +125,18 @@ test('the GPU engine refuses an Electron runtime, naming it, and runs on real No
   assert.equal(runtimeRefusal({ ...process.versions }), null);
 });
 
-test("backend 'webgpu' with a cell the GPU engine does not cover fails before training, saying so", async () => {
-  const r = recorder();
-  const final = await runTraining(spec('webgpu', { model: { cell: 'gru', hiddenSize: 8 } }), { runDir: null, wasmDir, hooks: r.hooks });
-  assert.equal(final.state, 'failed');
-  assert.match(final.reason!, /backend 'webgpu' is not available: the GPU engine covers the LSTM and its variants only \(cell 'gru'\)/);
-  assert.equal(r.rec.metrics.length, 0);
+test('a GRU run on the GPU and on the CPU from the same seed agree on the loss curve within 1e-4', async (t) => {
+  if (!(await testGpu(t))) return;
+  const over = { model: { cell: 'gru', hiddenSize: 12 }, train: { steps: 20, batchSize: 4, seqLength: 16, validateEvery: 10, clipNorm: 1, learningRate: 0.01 } };
+  const g = recorder(), c = recorder();
+  const a = await runTraining(spec('webgpu', over), { runDir: null, wasmDir, hooks: g.hooks });
+  const b = await runTraining(spec('wasm', over), { runDir: null, wasmDir, hooks: c.hooks });
+  assert.equal(a.state, 'completed', a.reason);
+  assert.equal(b.state, 'completed', b.reason);
+  assert.match(a.computePath!, /^GPU · /);
+  assert.equal(b.computePath, 'CPU · op-by-op · wasm');
+  assert.ok(maxRel(g.rec.metrics.map((m) => m.loss), c.rec.metrics.map((m) => m.loss)) < 1e-4, 'training loss curves');
+  assert.deepEqual(g.rec.snapshots.map((s) => Object.keys(s.layers[0].values).sort()), c.rec.snapshots.map((s) => Object.keys(s.layers[0].values).sort()));
 });
 
 test('sizes beyond the adapter limits fail before the first step, naming the limit and the size', async (t) => {

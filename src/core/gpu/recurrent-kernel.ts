@@ -1,12 +1,13 @@
-// The fused LSTM on WebGPU: the same contract as the CPU kernel (FusedLstm.run: forward over the
-// whole sequence, read-out, loss, BPTT, weight gradients and the recording of one sample), with
-// every stage in WGSL (shaders.ts). Per step the weights go up and the gradients, the per-row
+// The fused recurrent network on WebGPU, every cell (LSTM and its variants, GRU, vanilla RNN): the
+// same contract as the CPU kernel (FusedLstm.run: forward over the whole sequence, read-out, loss,
+// BPTT, weight gradients and the recording of one sample), with every stage in WGSL (shaders.ts). Per step the weights go up and the gradients, the per-row
 // losses and the final state come back; the recording is gathered on the GPU and read back only
 // on trace steps.
 /// <reference types="webgpu" />
 
 import type { FusedBatch, FusedLayerRecord, FusedLstmShape, FusedRecord, FusedResult, FusedWeights } from '../fast/lstm-kernel';
 import type { LstmBlocks } from '../reference';
+import { GATE_ORDER, type Activation, type CellKind } from '../../protocol/spec';
 import type { GpuDevice } from './dawn';
 import { WG, kernelSource, type KernelName } from './shaders';
 
@@ -53,12 +54,17 @@ const f32bits = (x: number): number => {
 export class GpuLimitError extends Error {}
 
 /** The kernel's shape: the fused shape, plus the gate blocks of an LSTM variant (default f, i, g, o). */
-export type GpuLstmShape = Omit<FusedLstmShape, 'batch' | 'steps'> & { blocks?: LstmBlocks };
+export type GpuRecurrentShape = Omit<FusedLstmShape, 'batch' | 'steps'> & {
+  /** Default 'lstm'. The GRU and the vanilla RNN have kernels of their own; the rest is shared. */
+  cell?: CellKind;
+  blocks?: LstmBlocks;
+  rnnActivation?: Activation;
+};
 
 const PARAM_BYTES = 80;
 const NONE = 0xffffffff;
 
-export class GpuLstm {
+export class GpuRecurrent {
   private layout: Layout | null = null;
   private arena: GPUBuffer | null = null;
   private staging: GPUBuffer | null = null;
@@ -69,18 +75,21 @@ export class GpuLstm {
   private readonly pipelines = new Map<KernelName, GPUComputePipeline>();
   private readonly slot: number;
   private readonly blocks: LstmBlocks;
-  /** Gate blocks present: 4 for the LSTM, 3 or 2 for its variants. */
+  /** Gate blocks present: 4 for the LSTM, 3 or 2 for its variants, 3 for the GRU, 1 for the RNN. */
   private readonly nb: number;
+  private readonly kind: 'lstm' | 'gru' | 'rnn';
 
   private constructor(
-    readonly shape: GpuLstmShape,
+    readonly shape: GpuRecurrentShape,
     private readonly gpu: GpuDevice,
   ) {
     const d = gpu.device;
     const align = gpu.limits.minUniformBufferOffsetAlignment;
     this.slot = Math.ceil(PARAM_BYTES / align) * align;
     this.blocks = shape.blocks ?? { f: 0, i: 1, g: 2, o: 3 };
-    this.nb = [this.blocks.f, this.blocks.i, this.blocks.g, this.blocks.o].filter((k) => k >= 0).length;
+    const cell = shape.cell ?? 'lstm';
+    this.kind = cell === 'gru' || cell === 'rnn' ? cell : 'lstm';
+    this.nb = this.kind === 'lstm' ? [this.blocks.f, this.blocks.i, this.blocks.g, this.blocks.o].filter((k) => k >= 0).length : GATE_ORDER[cell].length;
     this.bindLayout = d.createBindGroupLayout({
       entries: [
         { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'storage' } },
@@ -90,11 +99,11 @@ export class GpuLstm {
   }
 
   /** Compiles every kernel; a compile error names the adapter. */
-  static async create(shape: GpuLstmShape, gpu: GpuDevice): Promise<GpuLstm> {
-    const k = new GpuLstm(shape, gpu);
+  static async create(shape: GpuRecurrentShape, gpu: GpuDevice): Promise<GpuRecurrent> {
+    const k = new GpuRecurrent(shape, gpu);
     const d = gpu.device;
     const layout = d.createPipelineLayout({ bindGroupLayouts: [k.bindLayout] });
-    for (const name of ['matmul', 'colsum', 'fill', 'gather', 'lstmForward', 'lstmBackward', 'loss'] as KernelName[]) {
+    for (const name of ['matmul', 'colsum', 'fill', 'gather', 'loss', ...(k.kind === 'lstm' ? ['lstmForward', 'lstmBackward'] : k.kind === 'gru' ? ['gruForward', 'gruBackward'] : ['rnnForward', 'rnnBackward'])] as KernelName[]) {
       d.pushErrorScope('validation');
       const module = d.createShaderModule({ code: kernelSource(name), label: name });
       const info = await module.getCompilationInfo();
@@ -323,6 +332,16 @@ export class GpuLstm {
       list.push({ kernel: 'fill', params: [reg.off, reg.len, f32bits(v)], groups: [Math.max(1, Math.min(1024, Math.ceil(reg.len / WG))), 1] });
     };
     const relu = [s.cellActivation === 'relu' ? 1 : 0, s.candidateActivation === 'relu' ? 1 : 0];
+    const reluRnn = s.rnnActivation === 'relu' ? 1 : 0;
+    /** The cell's BPTT kernel over one layer; DC (or DCR) is the GRU's scratch for the direct part of ∂h_{t-1}. */
+    const backward = (l: number, dHin: number, dz: number, dh: number, dc: number, dcn: number, sample0: number, groups: number): void => {
+      const params = this.kind === 'lstm'
+        ? [H, B, T, G, lay.Z[l].off, lay.Cs[l].off, lay.Ac[l].off, dHin, lay.Wh[l].off, dz, dh, dc, dcn, relu[0], relu[1], sample0, ...blockParams]
+        : this.kind === 'gru'
+          ? [H, B, T, G, lay.Z[l].off, lay.Hs[l].off, lay.Ac[l].off, dHin, lay.Wh[l].off, dz, dh, dc, dcn, 0, 0, sample0]
+          : [H, B, T, G, 0, lay.Hs[l].off, 0, dHin, lay.Wh[l].off, dz, dh, 0, dcn, reluRnn, 0, sample0];
+      list.push({ kernel: this.kind === 'lstm' ? 'lstmBackward' : this.kind === 'gru' ? 'gruBackward' : 'rnnBackward', params, groups: [groups, 1] });
+    };
     const tau = rec ? rec.reachFrom : 0;
     const sb = rec ? rec.sample : 0;
 
@@ -331,11 +350,13 @@ export class GpuLstm {
       const In = this.inWidth(l);
       const X = l === 0 ? lay.X0.off : lay.Hs[l - 1].off + B * H;
       mm(TB, G, In, X, In, lay.Wx[l].off, G, lay.Z[l].off, G, { bias: lay.b[l].off });
-      list.push({
-        kernel: 'lstmForward',
-        params: [H, B, T, G, lay.Z[l].off, lay.Hs[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.Wh[l].off, relu[0], relu[1], 0, 0, 0, 0, 0, ...blockParams],
-        groups: [B, 1],
-      });
+      const fw = this.kind === 'lstm'
+        ? { kernel: 'lstmForward' as const, params: [H, B, T, G, lay.Z[l].off, lay.Hs[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.Wh[l].off, relu[0], relu[1], 0, 0, 0, 0, 0, ...blockParams] }
+        : this.kind === 'gru'
+          // Ac holds r ⊙ h_{t-1} for the GRU.
+          ? { kernel: 'gruForward' as const, params: [H, B, T, G, lay.Z[l].off, lay.Hs[l].off, lay.Ac[l].off, 0, lay.Wh[l].off, 0, 0, 0] }
+          : { kernel: 'rnnForward' as const, params: [H, B, T, G, lay.Z[l].off, lay.Hs[l].off, 0, 0, lay.Wh[l].off, reluRnn, 0, 0] };
+      list.push({ ...fw, groups: [B, 1] });
     }
     const Htop = lay.Hs[L - 1].off + B * H;
     mm(TB, O, H, Htop, H, lay.Wr.off, O, lay.Y.off, O, { bias: lay.br.off });
@@ -353,12 +374,7 @@ export class GpuLstm {
         fill(lay.DZR);
         mm(1, H, O, lay.dyR.off, O, lay.Wr.off, O, lay.dHinR.off + (tau * B + sb) * H, H, { transB: true });
         for (let l = L - 1; l >= 0; l--) {
-          list.push({
-            kernel: 'lstmBackward',
-            params: [H, B, T, G, lay.Z[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.dHinR.off, lay.Wh[l].off, lay.DZR.off, lay.DHR[l].off, lay.DCR[l].off,
-              lay.dcnR.off, relu[0], relu[1], sb, ...blockParams],
-            groups: [1, 1],
-          });
+          backward(l, lay.dHinR.off, lay.DZR.off, lay.DHR[l].off, lay.DCR[l].off, lay.dcnR.off, sb, 1);
           if (l > 0) mm(TB, H, G, lay.DZR.off, G, lay.Wx[l].off, G, lay.dHinR.off, H, { transB: true });
         }
       }
@@ -367,13 +383,12 @@ export class GpuLstm {
       colsum(TB, O, lay.Y.off, lay.gbr.off);
       mm(TB, H, O, lay.Y.off, O, lay.Wr.off, O, lay.dHin.off, H, { transB: true });
       for (let l = L - 1; l >= 0; l--) {
-        list.push({
-          kernel: 'lstmBackward',
-          params: [H, B, T, G, lay.Z[l].off, lay.Cs[l].off, lay.Ac[l].off, lay.dHin.off, lay.Wh[l].off, lay.DZ[l].off, lay.DH[l].off, lay.DC[l].off,
-            lay.dcn.off, relu[0], relu[1], 0, ...blockParams],
-          groups: [B, 1],
-        });
-        mm(H, G, TB, lay.Hs[l].off, H, lay.DZ[l].off, G, lay.gWh[l].off, G, { transA: true });
+        backward(l, lay.dHin.off, lay.DZ[l].off, lay.DH[l].off, lay.DC[l].off, lay.dcn.off, 0, B);
+        if (this.kind === 'gru') {
+          // ∂L/∂Wh: h_{t-1} for the z, r blocks; r ⊙ h_{t-1} for the n block.
+          mm(H, 2 * H, TB, lay.Hs[l].off, H, lay.DZ[l].off, G, lay.gWh[l].off, G, { transA: true });
+          mm(H, H, TB, lay.Ac[l].off, H, lay.DZ[l].off + 2 * H, G, lay.gWh[l].off + 2 * H, G, { transA: true });
+        } else mm(H, G, TB, lay.Hs[l].off, H, lay.DZ[l].off, G, lay.gWh[l].off, G, { transA: true });
         colsum(TB, G, lay.DZ[l].off, lay.gb[l].off);
         const In = this.inWidth(l);
         const X = l === 0 ? lay.X0.off : lay.Hs[l - 1].off + B * H;
@@ -385,6 +400,13 @@ export class GpuLstm {
       if (rec) {
         rec.layers.forEach((l, k) => {
           const base = lay.rec.off + k * REC_FIELDS.length * T * H;
+          if (this.kind !== 'lstm') {
+            // h, the gates (blocks in GATE_ORDER, into slots 2 …), ∂L/∂h and the reach's ∂h.
+            const fields: [number, number, number][] = [[0, lay.Hs[l].off + (B + sb) * H, B * H], [6, lay.DH[l].off + sb * H, B * H], [8, lay.DHR[l].off + sb * H, B * H]];
+            for (let q2 = 0; q2 < this.nb; q2++) fields.push([2 + q2, lay.Z[l].off + sb * G + q2 * H, B * G]);
+            for (const [q2, off, stride] of fields) list.push({ kernel: 'gather', params: [T, H, off, stride, base + q2 * T * H], groups: [Math.ceil((T * H) / WG), 1] });
+            return;
+          }
           const src: Record<(typeof REC_FIELDS)[number], [number, number]> = {
             h: [lay.Hs[l].off + (B + sb) * H, B * H],
             c: [lay.Cs[l].off + (B + sb) * H, B * H],
@@ -463,7 +485,9 @@ export class GpuLstm {
           }
           return o;
         };
-        return { layer: l, h: f(0), c: f(1), f: f(2), i: f(3), g: f(4), o: f(5), dh: f(6), dc: f(7), reachH: norms(rdh), reachC: norms(rdc) };
+        const out: FusedLayerRecord = { layer: l, h: f(0), c: f(1), f: f(2), i: f(3), g: f(4), o: f(5), dh: f(6), dc: f(7), reachH: norms(rdh), reachC: norms(rdc) };
+        if (this.kind !== 'lstm') out.gates = Object.fromEntries(GATE_ORDER[s.cell ?? 'lstm'].map((name, q2) => [name, f(2 + q2)]));
+        return out;
       });
       result.stepLoss = new Float32Array(T);
       for (let t = 0; t < T; t++) result.stepLoss[t] = rowLoss[t * B + sb];
