@@ -36,12 +36,14 @@ function copyWasm() {
 }
 
 /**
- * Dawn's WebGPU binding (optional package `webgpu`), for this platform only: a .vsix is built per
- * platform, and the trainer loads dawn.node from dist/webgpu/<platform>-<arch>/, never from
+ * Dawn's WebGPU binding (optional package `webgpu`), for one platform: a .vsix is built per
+ * platform (this one, or RNN_DEBUGGER_TARGET=<vsce target> such as linux-arm64, win32-x64,
+ * darwin-arm64), and the trainer loads dawn.node from dist/webgpu/<platform>-<arch>/, never from
  * elsewhere. Absent package: no GPU engine, nothing copied.
  */
 function copyDawn() {
-  const plat = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+  const [os, arch] = (process.env.RNN_DEBUGGER_TARGET ?? `${process.platform}-${process.arch}`).split('-');
+  const plat = `${os}-${os === 'darwin' ? 'universal' : arch}`;
   const from = join('node_modules/webgpu/dist', plat);
   if (!existsSync(from)) return;
   const to = join('dist/webgpu', plat);
