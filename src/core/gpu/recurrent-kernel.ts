@@ -68,6 +68,8 @@ export class GpuRecurrent {
   private layout: Layout | null = null;
   private arena: GPUBuffer | null = null;
   private staging: GPUBuffer | null = null;
+  /** The buffers of the previous (B, T): training and validation batches alternate between two shapes. */
+  private spare: { layout: Layout; arena: GPUBuffer; staging: GPUBuffer } | null = null;
   private uniforms: GPUBuffer | null = null;
   private uniformSlots = 0;
   private bindGroup: GPUBindGroup | null = null;
@@ -182,7 +184,16 @@ export class GpuRecurrent {
 
   private async buffers(B: number, T: number): Promise<Layout> {
     if (this.layout && this.layout.B === B && this.layout.T === T) return this.layout;
-    this.release();
+    const previous = this.layout ? { layout: this.layout, arena: this.arena!, staging: this.staging! } : null;
+    if (this.spare && this.spare.layout.B === B && this.spare.layout.T === T) {
+      ({ layout: this.layout, arena: this.arena, staging: this.staging } = this.spare);
+      this.spare = previous;
+      this.bindGroup = null;
+      return this.layout;
+    }
+    this.spare?.arena.destroy();
+    this.spare?.staging.destroy();
+    this.spare = null;
     const layout = this.plan(B, T);
     const d = this.gpu.device;
     const u = this.gpu.usage;
@@ -194,8 +205,10 @@ export class GpuRecurrent {
     if (oom) {
       arena.destroy();
       staging.destroy();
+      this.release();
       throw new GpuLimitError(`out of GPU memory on ${this.gpu.adapterName}: ${(layout.floats * 4 / 2 ** 20).toFixed(1)} MiB for hidden ${this.shape.hidden}, batch ${B}, sequence ${T} did not fit; lower hiddenSize, batchSize or seqLength`);
     }
+    this.spare = previous;
     this.arena = arena;
     this.staging = staging;
     this.layout = layout;
@@ -207,6 +220,9 @@ export class GpuRecurrent {
   release(): void {
     this.arena?.destroy();
     this.staging?.destroy();
+    this.spare?.arena.destroy();
+    this.spare?.staging.destroy();
+    this.spare = null;
     this.uniforms?.destroy();
     this.arena = this.staging = this.uniforms = null;
     this.layout = null;

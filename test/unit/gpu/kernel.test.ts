@@ -157,3 +157,25 @@ test('GPU: LSTM at H = 64, T = 100, B = 8 matches the reference within 1e-4', as
   // over 100 steps and 800-row weight-gradient sums is what the looser bound is for.
   if (gpu) await check(gpu, lstmSpec({ hiddenSize: 64 }), { vocabSize: 20, inputSize: 0, outputSize: 20, loss: 'xent' }, 8, 100, 1e-4, 60, 5, 0.15);
 });
+
+test('GPU: alternating batch shapes (training, validation) reuse their buffers and give the same results', async (t) => {
+  const gpu = await testGpu(t);
+  if (!gpu) return;
+  const spec = lstmSpec();
+  const weights = cellWeights(spec, tokenIO, 3, 0.5);
+  const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
+  const wt: FusedWeights = { Wx: [f32('layer0.Wx')], Wh: [f32('layer0.Wh')], b: [f32('layer0.b')], Wr: f32('readout.W'), br: f32('readout.b') };
+  const kernel = await GpuRecurrent.create({ ...fusedShape(spec, tokenIO), cell: 'lstm' }, gpu);
+  try {
+    const a = randomBatch(tokenIO, 3, 7, 1), b = randomBatch(tokenIO, 2, 5, 2);
+    const refA = referenceForwardBackward(spec, tokenIO, weights, a, { sample: 0, reachFrom: -1 }).loss;
+    const refB = referenceForwardBackward(spec, tokenIO, weights, b, { sample: 0, reachFrom: -1 }).loss;
+    const losses: number[] = [];
+    for (const x of [a, b, a, b, a]) losses.push((await kernel.run(x, x.batchSize, x.steps, wt, null, null, null)).loss);
+    assert.ok(Math.abs(losses[0] - refA) < SMALL_TOL * Math.max(1, refA), `loss ${losses[0]} vs ${refA}`);
+    assert.ok(Math.abs(losses[1] - refB) < SMALL_TOL * Math.max(1, refB), `loss ${losses[1]} vs ${refB}`);
+    assert.deepEqual(losses, [losses[0], losses[1], losses[0], losses[1], losses[0]]);
+  } finally {
+    kernel.release();
+  }
+});
