@@ -1,10 +1,10 @@
 // The one build script: a bundle per runtime (extension host, trainer process, CLI, webview)
-// plus the tfjs wasm binaries the wasm backend loads at run time and the fused kernels' wasm
-// SIMD GEMM (src/core/fast/wasm/build.mjs).
+// plus the tfjs wasm binaries the wasm backend loads at run time, the fused kernels' wasm SIMD
+// GEMM (src/core/fast/wasm/build.mjs) and Dawn's WebGPU binding.
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -39,8 +39,26 @@ function copyWasm() {
   for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join('dist', f));
 }
 
+/**
+ * Dawn's WebGPU binding (optional package `webgpu`), for one platform: a .vsix is built per
+ * platform (this one, or RNN_DEBUGGER_TARGET=<vsce target> such as linux-arm64, win32-x64,
+ * darwin-arm64), and the trainer loads dawn.node from dist/webgpu/<platform>-<arch>/, never from
+ * elsewhere. Absent package: no GPU engine, nothing copied.
+ */
+function copyDawn() {
+  const [os, arch] = (process.env.RNN_DEBUGGER_TARGET ?? `${process.platform}-${process.arch}`).split('-');
+  const plat = `${os}-${os === 'darwin' ? 'universal' : arch}`;
+  const from = join('node_modules/webgpu/dist', plat);
+  if (!existsSync(from)) return;
+  const to = join('dist/webgpu', plat);
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) copyFileSync(join(from, f), join(to, f));
+  copyFileSync('node_modules/webgpu/LICENSE.md', 'dist/webgpu/LICENSE.md');
+}
+
 copyWasm();
 spawnSync(process.execPath, ['src/core/fast/wasm/build.mjs'], { stdio: 'inherit' });
+copyDawn();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GATE_ORDER, type RunSpec } from './protocol/spec';
 import type { LayerTrace, MetricsRecord } from './protocol/trace';
+import { openGpu } from './core/gpu/dawn';
 import { defaultWasmDir, selectBackend } from './core/backend';
 import { createDataSource, DataError } from './core/data';
 import { readTextFile } from './core/data/file';
@@ -38,7 +39,7 @@ train options (each overrides the spec file):
   --optimizer <name>    adam | sgd | rmsprop     --batch <N>      batch size
   --seq <N>             BPTT window (text/CSV) or task length T (tasks)
   --clip <x|none>       clip the global gradient norm
-  --backend <name>      auto | tensorflow-gpu | tensorflow | wasm | cpu
+  --backend <name>      auto | webgpu | tensorflow-gpu | tensorflow | wasm | cpu
   --seed <N>            seed of data, initialisation and batching
   --trace-every <N>     record a full trace snapshot every N steps
   --out <dir>           parent folder of the run folder (default runs/)
@@ -169,6 +170,12 @@ async function train(flags: Flags, io: CliIO, cwd: string): Promise<number> {
   const { spec, baseDir } = specFromFlags(flags, cwd);
   // Check the data before starting: a bad file is bad input (exit 2), not a failed run.
   createDataSource(spec, { baseDir });
+  // So is asking for the GPU engine where there is none: say what was found instead.
+  if (spec.backend === 'webgpu') {
+    await openGpu({ allowSoftware: true }).catch((e: Error) => {
+      throw new UsageError(`--backend webgpu: ${e.message}`);
+    });
+  }
   const outDir = path.resolve(cwd, str(flags, 'out') ?? 'runs');
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const what = spec.data.kind === 'text' || spec.data.kind === 'csv' ? path.basename(spec.data.path).replace(/\.[^.]*$/, '') : `${spec.data.kind}${spec.data.length}`;

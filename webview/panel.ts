@@ -2,6 +2,7 @@
 // the curves (loss, gradient norms, learning rate, per-timestep gradients, reach, ∏f, Jacobian
 // spectra, gate saturation) and the time × unit heatmaps; one or two runs (Compare Runs).
 
+import { backendText } from '../src/protocol/backendText';
 import { GATE_ORDER, hasCellState } from '../src/protocol/spec';
 import type { LayerTrace, MetricsRecord, TraceSnapshot } from '../src/protocol/trace';
 import type { Selection, ToWebviewMessage } from '../src/protocol/webview';
@@ -229,7 +230,7 @@ export class Panel {
         `${m.cell} ${m.layers}×${m.hiddenSize}`,
         s.state,
         `step ${s.step}/${s.spec.train.steps}`,
-        `backend ${s.backend ?? '—'}`,
+        `backend ${backendText(s) ?? '—'}`,
       ].join(' · ');
       h.append(name, facts);
       if (s.reason && (s.state === 'failed' || s.state === 'stopped' || s.state === 'interrupted')) {

@@ -1,5 +1,7 @@
-// Picks the TensorFlow.js backend of this process: tensorflow-gpu → tensorflow (native, optional
-// packages) → wasm → cpu, and says why each faster one was skipped, for the status line.
+// Picks where training runs: the WebGPU engine on a hardware adapter, else the TensorFlow.js
+// backend of this process (tensorflow-gpu → tensorflow, native optional packages → wasm → cpu),
+// and says why each faster one was skipped, for the status line. tfjs always holds the
+// parameters and the optimiser, also when the GPU engine computes the gradients.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,9 +9,17 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BACKENDS, type BackendName } from '../protocol/spec';
 import { extensionRoot, nativeAllowed } from './installDir';
+import { openGpu, type GpuDevice } from './gpu/dawn';
 
 export interface BackendChoice {
+  /** 'webgpu' when the GPU engine trains, else the tfjs backend. */
   backend: BackendName;
+  /** The tfjs backend that holds the parameters and runs the optimiser. */
+  tfjsBackend: Exclude<BackendName, 'webgpu'>;
+  /** The opened device when backend is 'webgpu'. */
+  gpu?: GpuDevice;
+  /** Things the user should know about the choice (e.g. a software adapter asked for explicitly). */
+  warnings: string[];
   /** Why each faster backend was not used, e.g. { tensorflow: 'not installed' }. */
   skipped: Partial<Record<BackendName, string>>;
   /** Versions of the libraries in use (tfjs, the backend package, node). */
@@ -50,7 +60,7 @@ export function defaultWasmDir(near?: string): string {
 
 let wasmPathsSet: string | null = null;
 
-async function tryBackend(name: BackendName, wasmDir: string): Promise<string | null> {
+async function tryBackend(name: Exclude<BackendName, 'webgpu'>, wasmDir: string): Promise<string | null> {
   try {
     if (name === 'tensorflow' || name === 'tensorflow-gpu') {
       const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
@@ -81,28 +91,57 @@ async function tryBackend(name: BackendName, wasmDir: string): Promise<string | 
   }
 }
 
+export interface SelectOptions {
+  wasmDir: string;
+  /**
+   * Consider the WebGPU engine (training only; evaluation never needs it). A string is the
+   * reason it cannot run this model (e.g. a cell it does not cover).
+   */
+  gpu?: boolean | string;
+}
+
 /**
- * Sets the tfjs backend. 'auto' takes the first of tensorflow-gpu, tensorflow, wasm, cpu that
- * loads; an explicit choice that cannot load is an error naming why.
+ * Sets the tfjs backend, and opens the GPU when the engine will use it. 'auto' takes a hardware
+ * WebGPU adapter, else the first of tensorflow-gpu, tensorflow, wasm, cpu that loads; 'webgpu'
+ * also accepts a software adapter (with a warning). An explicit choice that cannot load is an
+ * error naming why.
  */
-export async function selectBackend(preference: BackendName | 'auto', opts: { wasmDir: string }): Promise<BackendChoice> {
+export async function selectBackend(preference: BackendName | 'auto', opts: SelectOptions): Promise<BackendChoice> {
   // tfjs's own log warnings are off: the only one reaching a trainer is the cpu backend's
   // "install tfjs-node to speed things up" banner, and the choice and the skipped backends are
   // reported by us (the 'PROD' flag gates tfjs's log.warn and nothing else).
   tf.env().set('PROD', true);
   const skipped: Partial<Record<BackendName, string>> = {};
-  const order: readonly BackendName[] = preference === 'auto' ? BACKENDS : [preference];
-  let chosen: BackendName | null = null;
+  const warnings: string[] = [];
+  let gpu: GpuDevice | undefined;
+  const wantGpu = opts.gpu ?? false;
+  if (preference === 'auto' || preference === 'webgpu') {
+    if (typeof wantGpu === 'string') skipped.webgpu = wantGpu;
+    else if (wantGpu) {
+      try {
+        gpu = await openGpu({ allowSoftware: preference === 'webgpu' });
+        if (gpu.software) warnings.push(`${gpu.adapterName} is a software adapter (the CPU emulating a GPU): training on it is correct but slower than the CPU engine`);
+      } catch (e) {
+        skipped.webgpu = firstLine(e);
+      }
+    }
+    if (preference === 'webgpu' && !gpu && wantGpu) throw new Error(`backend 'webgpu' is not available: ${skipped.webgpu}`);
+  }
+  // The tfjs backend: for 'auto' and 'webgpu' the first that loads, else the one asked for.
+  const tfjsOrder = BACKENDS.filter((b): b is Exclude<BackendName, 'webgpu'> => b !== 'webgpu');
+  const order = preference === 'auto' || preference === 'webgpu' ? tfjsOrder : [preference];
+  let chosen: Exclude<BackendName, 'webgpu'> | null = null;
   for (const name of order) {
     const why = await tryBackend(name, opts.wasmDir);
     if (why === null) {
       chosen = name;
       break;
     }
-    skipped[name] = why;
+    // With the GPU engine training, the faster tfjs backends were not skipped for speed.
+    if (!gpu) skipped[name] = why;
   }
   if (!chosen) {
-    if (preference !== 'auto') throw new Error(`backend '${preference}' is not available: ${skipped[preference]}`);
+    if (preference !== 'auto' && preference !== 'webgpu') throw new Error(`backend '${preference}' is not available: ${skipped[preference]}`);
     throw new Error(`no TensorFlow.js backend could be loaded: ${JSON.stringify(skipped)}`);
   }
   const versions: Record<string, string> = { tfjs: tf.version.tfjs, 'tfjs-core': tf.version['tfjs-core'], node: process.versions.node };
@@ -111,5 +150,6 @@ export async function selectBackend(preference: BackendName | 'auto', opts: { wa
     const v = loadNative(chosen).version;
     if (v) versions[chosen === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'] = v;
   }
-  return { backend: chosen, skipped, versions };
+  if (gpu) versions.webgpu = `${gpu.adapterName} (${gpu.api})`;
+  return { backend: gpu ? 'webgpu' : chosen, tfjsBackend: chosen, ...(gpu ? { gpu } : {}), skipped, versions, warnings };
 }

@@ -36,7 +36,7 @@ export interface InstrumentedModel extends RecurrentModel {
 }
 
 /** Gates that go through a sigmoid: their saturation (< 0.1, > 0.9) is meaningful. */
-const SIGMOID_GATES = new Set(['f', 'i', 'o', 'z', 'r']);
+export const SIGMOID_GATES: ReadonlySet<string> = new Set(['f', 'i', 'o', 'z', 'r']);
 
 let modelCounter = 0;
 

@@ -103,7 +103,7 @@ export function defaultSpec(): RunSpec {
     model: defaultModelSpec(),
     train: { ...defaultTrainSpec(), seqLength: sequenceLengthOf(data, 100) },
     trace: defaultTraceSpec(),
-    backend: 'auto', // the fastest backend that loads: tensorflow-gpu → tensorflow → wasm → cpu
+    backend: 'auto', // the fastest backend that loads: a hardware WebGPU adapter → tensorflow-gpu → tensorflow → wasm → cpu
     seed: 1, // any fixed number: the same spec gives the same run
   };
 }
@@ -470,7 +470,7 @@ export function buildRunSpecJsonSchema(): Schema {
           jacobian: { type: 'boolean', default: tr.jacobian, description: 'Compute Jacobian spectra.' },
         },
       },
-      backend: { enum: ['auto', ...BACKENDS], default: 'auto', description: "'auto' tries tensorflow-gpu → tensorflow → wasm → cpu." },
+      backend: { enum: ['auto', ...BACKENDS], default: 'auto', description: "'auto' tries a hardware WebGPU adapter → tensorflow-gpu → tensorflow → wasm → cpu (never a software adapter); 'webgpu' also accepts a software adapter." },
       seed: { ...int(0, 4294967295), default: 1 },
     },
   };

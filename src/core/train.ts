@@ -8,9 +8,11 @@ import type { MetricsRecord, RunStatus, TraceSnapshot } from '../protocol/trace'
 import { selectBackend } from './backend';
 import { createDataSource, type DataSource } from './data';
 import { createFastModel } from './fast/model';
+import { createGpuModel, gpuPathUnsupported } from './gpu/model';
+import { computePathLabel } from './computePath';
 import { RunFolder } from './runFolder';
 import { describeSpec } from './spec';
-import type { Batch, RecurrentModel, RecurrentState } from './types';
+import type { Batch, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
 
 export interface TrainHooks {
   /** On every state change (and when backend/step information is first known). */
@@ -76,12 +78,17 @@ function paramsFinite(params: Record<string, tf.Variable>): boolean {
   return v === 0;
 }
 
-function meanValidation(model: RecurrentModel, batches: Batch[], carry: boolean): number {
+/** The model's pass, on the GPU when the model has one (the GPU engine's are asynchronous). */
+function forwardBackward(model: RecurrentModel, batch: Batch, initial: RecurrentState | null, trace: TraceRequest | null): Promise<StepResult> {
+  return model.forwardBackwardAsync ? model.forwardBackwardAsync(batch, initial, trace) : Promise.resolve(model.forwardBackward(batch, initial, trace));
+}
+
+async function meanValidation(model: RecurrentModel, batches: Batch[], carry: boolean): Promise<number> {
   let total = 0;
   let weight = 0;
   let state: RecurrentState | null = null;
   for (const b of batches) {
-    const r = model.evaluate(b, carry ? state : null);
+    const r: { loss: number; finalState: RecurrentState } = model.evaluateAsync ? await model.evaluateAsync(b, carry ? state : null) : model.evaluate(b, carry ? state : null);
     state = r.finalState;
     // Weight each batch by its scored steps, so the mean is over the same unit as the training loss.
     let w = 0;
@@ -141,28 +148,45 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
   };
 
   try {
-    const choice = await selectBackend(spec.backend, { wasmDir: opts.wasmDir });
+    const choice = await selectBackend(spec.backend, { wasmDir: opts.wasmDir, gpu: opts.modelFactory ? false : gpuPathUnsupported(spec.model) ?? true });
     status.backend = choice.backend;
     status.backendSkipped = choice.skipped;
     status.versions = choice.versions;
-    const skipped = Object.entries(choice.skipped).map(([k, v]) => `${k}: ${v}`).join('; ');
-    hooks.onLog(`backend ${choice.backend}${skipped ? ` (skipped ${skipped})` : ''}`);
 
     const data = createDataSource(spec, { baseDir: opts.baseDir });
-    hooks.onLog(data.description);
     if (data.vocabulary) status.vocabulary = data.vocabulary;
     if (data.baseline !== undefined) status.baseline = data.baseline;
 
+    let modelPath = 'custom';
+    /** The fused kernel's GEMM in words, e.g. "wasm SIMD (1 thread)". */
+    let gemmName: string | undefined;
     if (opts.modelFactory) model = opts.modelFactory(spec, data);
-    else {
+    else if (choice.gpu) {
+      const gm = await createGpuModel(spec.model, data.io, spec.seed, choice.gpu, { chronoMaxLength: spec.train.seqLength });
+      model = gm;
+      // Sizes beyond the adapter's limits fail here, before the first step, naming the limit.
+      gm.checkFits(spec.train.batchSize, spec.train.seqLength);
+      modelPath = gm.path;
+    } else {
       // The fused kernel runs the plain LSTM ~10× faster than the op-by-op engine; other cells
       // (and the parameters, evaluate and export of every cell) are the reference engine's.
       const fast = createFastModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
-      hooks.onLog(`model: ${spec.model.cell}, ${fast.path} (${fast.computePath})`);
       // Which native / wasm piece was not used and why (a missing or broken file is not fatal).
       for (const why of fast.gemm?.skipped ?? []) hooks.onLog(`GEMM fallback: ${why}`);
+      gemmName = fast.gemm?.label;
       model = fast;
+      modelPath = fast.path;
     }
+    // The compute path that does the work, first line of the CLI and the Output channel.
+    status.computePath = computePathLabel(modelPath, choice.tfjsBackend, gemmName);
+    const skipped = Object.entries(choice.skipped).map(([k, v]) => `${k}: ${v}`).join('; ');
+    hooks.onLog(`backend ${choice.backend}: ${status.computePath}${skipped ? ` (skipped ${skipped})` : ''}`);
+    for (const w of choice.warnings) {
+      hooks.onLog(`warning: ${w}`);
+      status.warnings = [...(status.warnings ?? []), w];
+    }
+    hooks.onLog(`model: ${spec.model.cell}, ${modelPath}`);
+    hooks.onLog(data.description);
     optimizer = makeOptimizer(spec.train);
     const paramNames = Object.keys(model.params).sort();
     const carry = spec.train.carryState && data.continuous;
@@ -193,12 +217,12 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
       const samples = traceStep ? spec.trace.samples : [];
       const traceReq = (sample: number) => ({ sample, layers: spec.trace.layers, reachFrom: spec.trace.reachFrom, jacobian: spec.trace.jacobian });
 
-      const result = model.forwardBackward(batch, carried, samples.length ? traceReq(samples[0]) : null);
+      const result = await forwardBackward(model, batch, carried, samples.length ? traceReq(samples[0]) : null);
       const snapshots: TraceSnapshot[] = [];
       if (result.trace) snapshots.push({ ...result.trace, step, sample: samples[0] });
       // Each further traced sample needs its own instrumented pass (same weights, same batch).
       for (const s of samples.slice(1)) {
-        const extra = model.forwardBackward(batch, carried, traceReq(s));
+        const extra = await forwardBackward(model, batch, carried, traceReq(s));
         tf.dispose(Object.values(extra.grads));
         if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s });
       }
@@ -262,7 +286,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
         time: 0,
       };
       if (validation.length && (step % spec.train.validateEvery === 0 || step === steps)) {
-        m.valLoss = meanValidation(model, validation, carry);
+        m.valLoss = await meanValidation(model, validation, carry);
       }
       m.seconds = (performance.now() - t0) / 1000;
       m.time = Date.now();

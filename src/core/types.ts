@@ -83,6 +83,9 @@ export interface RecurrentModel {
   forwardBackward(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult;
   /** Loss only (validation); no gradients. */
   evaluate(batch: Batch, initial?: RecurrentState | null): { loss: number; finalState: RecurrentState };
+  /** The same passes on a device that answers asynchronously (the WebGPU engine); the training loop prefers them. */
+  forwardBackwardAsync?(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): Promise<StepResult>;
+  evaluateAsync?(batch: Batch, initial?: RecurrentState | null): Promise<{ loss: number; finalState: RecurrentState }>;
   /** Weights as named float arrays (for the run folder). */
   exportWeights(): Record<string, { shape: number[]; data: Float32Array }>;
   importWeights(weights: Record<string, { shape: number[]; data: Float32Array }>): void;

@@ -2,6 +2,7 @@
 // the RunStore, its log into the "RNN Debugger" Output channel, a crash turned into a failed run
 // that keeps what it had, context keys for menus, and a cancellable set-up notification.
 
+import { backendText } from '../protocol/backendText';
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { newRunId, runsFolderProblem, runsRoot } from './runFolders';
 import { isActiveState, type RunStore } from './runStore';
 import { readSettings } from './settings';
 import { SavedRunEvaluator } from './savedRunEvaluator';
+import { chooseTrainerRuntime } from './trainerRuntime';
 import { finalStatusAfterExit, TrainerClient, writeStatusFile, type TrainerExit } from './trainerClient';
 
 /** Context keys (when/enablement clauses in package.json). */
@@ -128,8 +130,10 @@ export class RunManager implements vscode.Disposable {
     const initial: RunStatus = { id: runId, name, state: 'starting', step: 0, startedAt: now, updatedAt: now, spec: effective, ...(hostWarnings.length ? { warnings: hostWarnings } : {}) };
 
     const trainerPath = this.context.asAbsolutePath('dist/trainer.js');
+    const runtime = chooseTrainerRuntime({ nodePath: settings.nodePath, env: process.env, hostVersions: process.versions, hostExecPath: process.execPath });
     const client = new TrainerClient({
       trainerPath,
+      execPath: runtime.execPath,
       execArgv: settings.debugPort > 0 ? [`--inspect=${settings.debugPort + this.live.size}`] : [],
     });
     const disposables = new DisposableStore();
@@ -140,6 +144,7 @@ export class RunManager implements vscode.Disposable {
     this.store.setSelection(runId, { layer: 0, unit: 0, step: null });
     this.store.setTraceTextProvider(runId, (text) => client.traceText(text));
     this.output.appendLine(`[${name}] starting run ${runId} → ${runDir}${client.pid ? ` (trainer pid ${client.pid})` : ''}`);
+    this.output.appendLine(`[${name}] trainer runtime: ${runtime.description}${runtime.skipped.length ? ` (skipped: ${runtime.skipped.join('; ')})` : ''}`);
 
     disposables.add(client.onLog((line) => this.output.appendLine(`[${name}] ${line}`)));
     disposables.add(
@@ -213,7 +218,7 @@ export class RunManager implements vscode.Disposable {
           }));
           ds.add(this.store.onDidChangeRun((e) => {
             if (e.runId !== runId) return;
-            if (e.status.backend) progress.report({ message: `backend ${e.status.backend}` });
+            if (e.status.backend) progress.report({ message: `backend ${backendText(e.status)}` });
             if (e.status.state !== 'starting') done();
           }));
           if (!this.store.isLive(runId)) done();

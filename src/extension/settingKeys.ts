@@ -6,7 +6,7 @@ import type { BackendName } from '../protocol/spec';
 export const SECTION = 'rnnDebugger';
 
 export enum Setting {
-  /** Backend for specs that say 'auto': auto | tensorflow-gpu | tensorflow | wasm | cpu. */
+  /** Backend for specs that say 'auto': auto | webgpu | tensorflow-gpu | tensorflow | wasm | cpu. */
   Backend = 'backend',
   /** Where run folders go; relative paths resolve against the first workspace folder. */
   RunsFolder = 'runsFolder',
@@ -26,6 +26,8 @@ export enum Setting {
   StopTimeoutSeconds = 'trainer.stopTimeoutSeconds',
   /** > 0: start trainers with --inspect on this port (debugging the trainer). */
   DebugPort = 'trainer.debugPort',
+  /** Node binary for trainers ('' = a node ≥ 20 on PATH, else the extension host's runtime); machine-scoped. */
+  NodePath = 'trainer.nodePath',
 }
 
 export interface HostSettings {
@@ -39,6 +41,7 @@ export interface HostSettings {
   snapshotMegabytes: number;
   stopTimeoutSeconds: number;
   debugPort: number;
+  nodePath: string;
 }
 
 /** Defaults; package.json declares the same values (a unit test checks they agree). */
@@ -53,6 +56,7 @@ export const DEFAULTS: HostSettings = {
   snapshotMegabytes: 256,
   stopTimeoutSeconds: 15, // a slow step of a big model (T = 1000, H = 256: ~3 s) or a text evaluation in progress; then SIGKILL
   debugPort: 0,
+  nodePath: '', // a node ≥ 20 on PATH, else the host's own runtime (see trainerRuntime.ts)
 };
 
 export const KEYS: Record<keyof HostSettings, Setting> = {
@@ -66,6 +70,7 @@ export const KEYS: Record<keyof HostSettings, Setting> = {
   snapshotMegabytes: Setting.SnapshotMegabytes,
   stopTimeoutSeconds: Setting.StopTimeoutSeconds,
   debugPort: Setting.DebugPort,
+  nodePath: Setting.NodePath,
 };
 
 /** Full setting ids (`rnnDebugger.<key>`) with their defaults, for the manifest check. */

@@ -97,7 +97,7 @@ async function editField(spec: RunSpec, field: Field, baseDir: string | undefine
       return v ? { spec: applyField(spec, field, v), baseDir } : undefined;
     }
     case 'backend': {
-      const v = await pickOne(['auto', ...BACKENDS], { auto: 'tensorflow-gpu → tensorflow → wasm → cpu, whichever loads first' });
+      const v = await pickOne(['auto', ...BACKENDS], { auto: 'GPU (WebGPU) → tensorflow-gpu → tensorflow → wasm → cpu, whichever loads first', webgpu: 'the GPU engine; also a software adapter, slowly' });
       return v ? { spec: applyField(spec, field, v), baseDir } : undefined;
     }
     default: {

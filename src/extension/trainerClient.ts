@@ -12,6 +12,8 @@ import { Emitter, type Event } from './events';
 export interface TrainerClientOptions {
   /** Path of the built trainer bundle (dist/trainer.js). */
   trainerPath: string;
+  /** Node binary to run the trainer with (default: the extension host's own runtime). */
+  execPath?: string;
   /** Extra Node flags for the child, e.g. ['--inspect=9230'] when debugging the trainer. */
   execArgv?: string[];
   /** Extra environment variables (the parent's environment is always copied). */
@@ -65,6 +67,7 @@ export class TrainerClient {
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...opts.env },
       // Not the extension host's own flags (which may hold --inspect ports of its own).
       execArgv: opts.execArgv ?? [],
+      ...(opts.execPath ? { execPath: opts.execPath } : {}),
       // Structured clone: typed arrays cross as binary.
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -32,7 +32,7 @@ export function hasCellState(cell: CellKind): boolean {
   return cell.startsWith('lstm');
 }
 
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export type Activation = 'tanh' | 'relu';
@@ -136,7 +136,7 @@ export interface RunSpec {
   model: ModelSpec;
   train: TrainSpec;
   trace: TraceSpec;
-  /** 'auto' tries tensorflow-gpu → tensorflow → wasm → cpu. */
+  /** 'auto' tries a hardware WebGPU adapter → tensorflow-gpu → tensorflow → wasm → cpu (never a software adapter); 'webgpu' also accepts a software adapter. */
   backend: BackendName | 'auto';
   /** Seeds data generation, splits, initialisation and batching. */
   seed: number;

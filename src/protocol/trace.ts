@@ -97,6 +97,11 @@ export interface RunStatus {
   /** Last completed optimisation step. */
   step: number;
   backend?: BackendName;
+  /**
+   * What does the work, in words: "GPU · <adapter> · Vulkan (WebGPU)", "CPU · fused LSTM · <GEMM>",
+   * "CPU · op-by-op · wasm". The one place every view shows as the backend.
+   */
+  computePath?: string;
   /** Why the other backends were not used, e.g. { tensorflow: 'not installed' }. */
   backendSkipped?: Partial<Record<BackendName, string>>;
   versions?: Record<string, string>;

@@ -27,7 +27,7 @@ test('Train RNN with the default picks opens the panel and its charts fill with 
   console.log(`# run ${runId}: charts filled ${((Date.now() - t0) / 1000).toFixed(1)} s after the panel opened: ${JSON.stringify(points)}`);
   const header = await headerText(await panelFrame(w));
   assert.match(header, /running/, `the run header should say it is running, it says: ${header}`);
-  assert.match(header, /backend (wasm|cpu|tensorflow)/, `the run header should name the backend, it says: ${header}`);
+  assert.match(header, /backend CPU · (fused LSTM|op-by-op) · /, `the run header should name the compute path, it says: ${header}`);
   // The run keeps streaming: the loss curve grows.
   const before = points.loss ?? 0;
   await waitFor(async () => (await chartPoints(await panelFrame(w), 'loss')) > before,

@@ -70,6 +70,8 @@ export interface FusedLayerRecord {
   o: Float32Array;
   dh: Float32Array;
   dc: Float32Array;
+  /** Gates by name when the cell's are not f, i, g, o (the GRU's z, r, n, the RNN's a: GPU engine only). */
+  gates?: Record<string, Float32Array>;
   /** ‖∂ℓ_τ/∂h_t‖, ‖∂ℓ_τ/∂c_t‖ per t, [T] (0 after τ). */
   reachH: Float32Array;
   reachC: Float32Array;

@@ -3,13 +3,13 @@
 // forwardBackward runs fused. Cells other than the plain LSTM use the reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from '../../protocol/spec';
+import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
-import { createModel, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
+import { createModel, SIGMOID_GATES, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
-import { FusedLstm, type FusedLayerRecord, type FusedWeights } from './lstm-kernel';
+import { FusedLstm, type FusedLayerRecord, type FusedResult, type FusedWeights } from './lstm-kernel';
 
 export interface FastModelOptions extends CreateModelOptions {
   /** GEMM to use (default: defaultGemm(), native OpenBLAS > wasm SIMD > JavaScript). */
@@ -20,11 +20,6 @@ export interface FastModelOptions extends CreateModelOptions {
 export interface FastModel extends InstrumentedModel {
   /** 'fused:<gemm>' when the fused kernel runs, or 'reference: <why>' when it cannot. */
   readonly path: string;
-  /**
-   * For people, e.g. "CPU · fused LSTM · wasm SIMD (1 thread)" or "CPU · tfjs op-by-op engine"
-   * (the panel's compute-path label).
-   */
-  readonly computePath: string;
   /** The GEMM the fused kernel runs on (null on the op-by-op engine); its `skipped` says why faster ones were not used. */
   readonly gemm: GemmProvider | null;
   /** Frees the kernel's work buffers (they are rebuilt on the next pass). */
@@ -41,7 +36,7 @@ export function fastPathUnsupported(spec: ModelSpec): string | null {
 export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, options: FastModelOptions = {}): FastModel {
   const base = createModel(spec, io, seed, options);
   const why = fastPathUnsupported(spec);
-  if (why) return Object.assign(base, { path: `reference: ${why}`, computePath: 'CPU · tfjs op-by-op engine', gemm: null, releaseBuffers: () => undefined });
+  if (why) return Object.assign(base, { path: `reference: ${why}`, gemm: null, releaseBuffers: () => undefined });
   return new FusedModel(base, options.gemm ?? defaultGemm());
 }
 
@@ -69,35 +64,34 @@ function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
   return out;
 }
 
-class FusedModel implements FastModel {
+/** The fused kernels' shape for a spec and its data (the GPU kernel takes the same). */
+export function fusedShape(spec: ModelSpec, io: ModelIO): FusedLstm['shape'] {
+  return {
+    hidden: spec.hiddenSize,
+    layers: spec.layers,
+    input: io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric',
+    inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
+    embedSize: spec.embeddingSize,
+    outputSize: io.outputSize,
+    loss: io.loss,
+    cellActivation: spec.cellActivation,
+    candidateActivation: spec.candidateActivation,
+  };
+}
+
+export class FusedModel implements FastModel {
   readonly path: string;
-  readonly computePath: string;
   /** The fused kernel records reach norms only, not the raw vectors. */
   readonly lastReach: LayerReach[] | null = null;
   private readonly kernel: FusedLstm;
 
   constructor(
-    private readonly base: InstrumentedModel,
+    protected readonly base: InstrumentedModel,
     readonly gemm: GemmProvider,
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
-    this.computePath = `CPU · fused LSTM · ${gemm.label ?? gemm.name}`;
-    const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
-    this.kernel = new FusedLstm(
-      {
-        hidden: spec.hiddenSize,
-        layers: spec.layers,
-        input,
-        inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
-        embedSize: spec.embeddingSize,
-        outputSize: io.outputSize,
-        loss: io.loss,
-        cellActivation: spec.cellActivation,
-        candidateActivation: spec.candidateActivation,
-      },
-      gemm.sgemm,
-    );
+    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm);
   }
 
   get spec(): ModelSpec {
@@ -111,7 +105,7 @@ class FusedModel implements FastModel {
   }
 
   /** Current weights as flat arrays (read-only views or copies, depending on the backend). */
-  private weights(): FusedWeights {
+  protected weights(): FusedWeights {
     const p = this.base.params;
     const L = this.base.spec.layers;
     const d = (n: string): Float32Array => p[n].dataSync() as Float32Array;
@@ -126,7 +120,7 @@ class FusedModel implements FastModel {
     return w;
   }
 
-  private check(batch: Batch): void {
+  protected check(batch: Batch): void {
     const { batchSize: B, steps: T } = batch;
     if (!(B > 0 && T > 0)) throw new Error(`batch needs batchSize and steps > 0, got ${B}×${T}`);
     const io = this.base.io;
@@ -139,17 +133,29 @@ class FusedModel implements FastModel {
   forwardBackward(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
     this.check(batch);
     const { batchSize: B, steps: T } = batch;
-    const { spec } = this.base;
-    const H = spec.hiddenSize;
     if (trace && (trace.sample < 0 || trace.sample >= B)) throw new Error(`trace sample ${trace.sample} outside batch of ${B}`);
-    const layers = trace
-      ? Array.from({ length: spec.layers }, (_, l) => l).filter((l) => !trace.layers || trace.layers.includes(l))
-      : [];
-    const tau = trace ? (trace.reachFrom < 0 ? T - 1 : Math.min(trace.reachFrom, T - 1)) : 0;
+    const { layers, tau } = this.traceTargets(T, trace);
     const res = this.kernel.run(
       batch, B, T, this.weights(), initial?.h ?? null, initial?.c ?? null,
       trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
     );
+    return this.stepResult(batch, res, initial, trace);
+  }
+
+  /** Which layers a trace records, and τ resolved against T. */
+  protected traceTargets(T: number, trace?: TraceRequest | null): { layers: number[]; tau: number } {
+    const layers = trace
+      ? Array.from({ length: this.base.spec.layers }, (_, l) => l).filter((l) => !trace.layers || trace.layers.includes(l))
+      : [];
+    const tau = trace ? (trace.reachFrom < 0 ? T - 1 : Math.min(trace.reachFrom, T - 1)) : 0;
+    return { layers, tau };
+  }
+
+  /** A kernel's result as the model's StepResult: gradients as tensors, the snapshot when traced. */
+  protected stepResult(batch: Batch, res: FusedResult, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
+    const { spec } = this.base;
+    const H = spec.hiddenSize;
+    const tau = this.traceTargets(batch.steps, trace).tau;
     const p = this.base.params;
     const grads: Record<string, tf.Tensor> = {};
     const g = res.grads;
@@ -161,7 +167,7 @@ class FusedModel implements FastModel {
     }
     grads['readout.W'] = tf.tensor(g.Wr, p['readout.W'].shape, 'float32');
     grads['readout.b'] = tf.tensor(g.br, p['readout.b'].shape, 'float32');
-    const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: res.finalC } };
+    const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: hasCellState(spec.cell) ? res.finalC : null } };
     if (trace) result.trace = this.snapshot(batch, trace, tau, res.stepLoss!, res.records!, H, initial);
     return result;
   }
@@ -172,7 +178,10 @@ class FusedModel implements FastModel {
     const I = this.base.io.inputSize;
     const s = trace.sample;
     const layers: LayerTrace[] = records.map((r) => {
-      const values: Record<string, Float32Array> = { h: r.h, c: r.c, f: r.f, i: r.i, g: r.g, o: r.o };
+      // h, c (LSTM family) and the cell's gates: the other cells' kernels run on the GPU engine only.
+      const cellState = hasCellState(this.base.spec.cell);
+      const values: Record<string, Float32Array> = cellState ? { h: r.h, c: r.c } : { h: r.h };
+      for (const gate of GATE_ORDER[this.base.spec.cell]) values[gate] = r.gates?.[gate] ?? r[gate as 'f' | 'i' | 'g' | 'o'];
       // The spectra come from the recorded values and W_h, as on the reference engine.
       const spectra = trace.jacobian
         ? jacobianSpectra({
@@ -193,12 +202,10 @@ class FusedModel implements FastModel {
         units: H,
         values,
         dh: r.dh,
-        dc: r.dc,
         dhNorm: rowNorms(r.dh, T, H),
-        dcNorm: rowNorms(r.dc, T, H),
         reachH: r.reachH,
-        reachC: r.reachC,
-        saturation: { f: saturation(r.f, T, H), i: saturation(r.i, T, H), o: saturation(r.o, T, H) },
+        ...(cellState ? { dc: r.dc, dcNorm: rowNorms(r.dc, T, H), reachC: r.reachC } : {}),
+        saturation: Object.fromEntries(GATE_ORDER[this.base.spec.cell].filter((g) => SIGMOID_GATES.has(g)).map((g) => [g, saturation(values[g], T, H)])),
       };
     });
     return {

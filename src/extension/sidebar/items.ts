@@ -2,6 +2,7 @@
 // part turns an ItemSpec into a TreeItem): runs with state, step, loss and backend; diagnostics
 // in words with numbers; units ranked by variance, saturation or relevance to a selection.
 
+import { backendText, skippedText } from '../../protocol/backendText';
 import type { Diagnostic } from '../../protocol/diagnostics';
 import type { MetricsRecord, RunState, RunStatus, TraceSnapshot } from '../../protocol/trace';
 import { rankBySaturation, rankByVariance, type UnitRangeScore, type UnitScore } from '../inspector/ranking';
@@ -39,7 +40,7 @@ export function runItem(status: RunStatus, last?: MetricsRecord, selected = fals
   const live = status.state === 'starting' || status.state === 'running' || status.state === 'paused';
   const parts: string[] = [status.state, `step ${status.step}/${status.spec.train.steps}`];
   if (last) parts.push(`loss ${fmtLoss(last.loss)}`);
-  if (status.backend) parts.push(status.backend);
+  if (status.backend) parts.push(backendText(status)!);
   // Two runs of one spec differ by when they started.
   parts.push(startedText(status.startedAt));
   const m = status.spec.model;
@@ -50,7 +51,8 @@ export function runItem(status: RunStatus, last?: MetricsRecord, selected = fals
     `data: ${status.spec.data.kind}${'path' in status.spec.data ? ` ${status.spec.data.path}` : ` T = ${status.spec.data.length}`}`,
     `state: ${status.state}, step ${status.step} of ${status.spec.train.steps}`,
     ...(last ? [`loss ${fmtLoss(last.loss)}${last.valLoss !== undefined ? `, validation ${fmtLoss(last.valLoss)}` : ''}, ‖g‖ ${last.gradNorm.toExponential(2)}`] : []),
-    ...(status.backend ? [`backend: ${status.backend}`] : []),
+    ...(status.backend ? [`backend: ${backendText(status)}`] : []),
+    ...(skippedText(status) ? [`skipped: ${skippedText(status)}`] : []),
     ...(status.reason ? [`reason: ${status.reason}`] : []),
   ].join('\n');
   return {

@@ -53,7 +53,7 @@ test('every bad field is named with the problem', () => {
     'train.validationFraction: must be less than 1, got 1',
     'train.optimiser: unknown field',
     'trace.every: must be at least 1, got 0',
-    "backend: must be one of 'auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', got \"gpu\"",
+    "backend: must be one of 'auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', got \"gpu\"",
     'seed: must be at least 0, got -3',
   ];
   for (const e of expect) assert.ok(msgs.some((m) => m.startsWith(e)), `missing "${e}" in:\n${msgs.join('\n')}`);
