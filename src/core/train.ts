@@ -9,6 +9,7 @@ import { selectBackend } from './backend';
 import { createDataSource, type DataSource } from './data';
 import { createFastModel } from './fast/model';
 import { RunFolder } from './runFolder';
+import { newRunId } from './runId';
 import { describeSpec } from './spec';
 import type { Batch, RecurrentModel, RecurrentState } from './types';
 
@@ -90,13 +91,6 @@ function meanValidation(model: RecurrentModel, batches: Batch[], carry: boolean)
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function newRunId(spec: RunSpec): string {
-  const d = new Date();
-  const stamp = d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const what = spec.data.kind === 'text' || spec.data.kind === 'csv' ? spec.data.kind : spec.data.kind + spec.data.length;
-  return `${stamp}-${spec.model.cell}-${what}-${Math.random().toString(36).slice(2, 6)}`;
-}
 
 /**
  * Runs one training run to its end and returns the final status. Never throws: any error ends
