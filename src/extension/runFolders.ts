@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { RunStatus } from '../protocol/trace';
+import { checkStatus } from '../core/runFolderChecks';
 
 /**
  * The folder run folders are written to: the setting if absolute, else relative to the first
@@ -29,9 +30,9 @@ export function listRunFolders(root: string): RunFolderInfo[] {
     const file = join(dir, 'status.json');
     if (!existsSync(file)) continue;
     try {
-      out.push({ dir, status: JSON.parse(readFileSync(file, 'utf8')) as RunStatus });
+      out.push({ dir, status: checkStatus(JSON.parse(readFileSync(file, 'utf8')), file) });
     } catch {
-      // Half-written or foreign file: not a run we can show.
+      // Half-written, foreign or malformed file: not a run we can show.
     }
   }
   return out.sort((a, b) => (b.status.startedAt ?? 0) - (a.status.startedAt ?? 0));
