@@ -13,6 +13,7 @@ import { createDataSource, DataError } from './core/data';
 import { readTextFile } from './core/data/file';
 import { createModel } from './core/model';
 import { readRun } from './core/runFolder';
+import { newRunId } from './core/runId';
 import { DEFAULT_MAX_BYTES, resolveSpec, SpecError } from './core/spec';
 import { traceText } from './core/textTrace';
 import { normaliseLineEnds } from './protocol/textMap';
@@ -177,9 +178,7 @@ async function train(flags: Flags, io: CliIO, cwd: string): Promise<number> {
     });
   }
   const outDir = path.resolve(cwd, str(flags, 'out') ?? 'runs');
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const what = spec.data.kind === 'text' || spec.data.kind === 'csv' ? path.basename(spec.data.path).replace(/\.[^.]*$/, '') : `${spec.data.kind}${spec.data.length}`;
-  const runId = `${stamp}-${spec.model.cell}-${what}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const runId = newRunId(spec);
   let runDir = path.join(outDir, runId);
   for (let k = 2; fs.existsSync(runDir); k++) runDir = path.join(outDir, `${runId}-${k}`);
   const quiet = flags.quiet === true;

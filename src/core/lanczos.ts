@@ -152,14 +152,21 @@ export function largestEigenvalue(n: number, apply: (v: Float64Array, out: Float
     apply(q, w);
     const a = dot(q, w);
     alpha[j] = a;
-    // Full reorthogonalisation, twice ("twice is enough"): keeps the basis orthogonal to rounding.
+    // Full reorthogonalisation against the whole basis; a second pass only when the first removed
+    // most of w (the DGKS test, ‖w‖ dropped below 1/√2), which is when one pass can leave w
+    // measurably non-orthogonal ("twice is enough").
+    const before = Math.sqrt(dot(w, w));
+    let b = before;
     for (let pass = 0; pass < 2; pass++) {
       for (const v of V) {
         const c = dot(v, w);
         for (let k = 0; k < n; k++) w[k] -= c * v[k];
       }
+      const after = Math.sqrt(dot(w, w));
+      const again = after < Math.SQRT1_2 * b;
+      b = after;
+      if (!again) break;
     }
-    const b = Math.sqrt(dot(w, w));
     beta[j] = b;
     theta = largestTridiagonal(alpha, beta, j + 1);
     s = tridiagonalEigenvector(alpha, beta, j + 1, theta);

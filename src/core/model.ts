@@ -596,8 +596,8 @@ class Engine implements InstrumentedModel {
   }
 }
 
-/** ‖row_t‖₂ of a [T, H] matrix, [T]. */
-function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
+/** ‖row_t‖₂ of a [T, H] matrix, [T] (also the fused path's). */
+export function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
   const out = new Float32Array(T);
   for (let t = 0; t < T; t++) {
     let s = 0;

@@ -6,6 +6,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { GATE_ORDER, type CellKind, type RunSpec } from '../protocol/spec';
 import type { MetricsRecord, RunStatus, TraceSnapshot } from '../protocol/trace';
+import { mapTypedArrays } from '../protocol/typedArrays';
 import { checkBinEntry, checkFileName, checkSnapshot, checkStatus } from './runFolderChecks';
 import { resolveSpec } from './spec';
 
@@ -65,19 +66,13 @@ function isTyped(v: unknown): v is Float32Array | Int32Array {
 export function splitBinary(value: unknown): { json: unknown; bin: Uint8Array } {
   const parts: Uint8Array[] = [];
   let offset = 0;
-  const walk = (v: unknown): unknown => {
-    if (isTyped(v)) {
-      const entry: BinEntry = { dtype: v instanceof Float32Array ? 'float32' : 'int32', byteOffset: offset, length: v.length };
-      parts.push(toLittleEndian(v));
-      offset += v.length * 4;
-      return { $bin: entry };
-    }
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    if (typeof v === 'number' && !Number.isFinite(v)) return { $number: String(v) };
-    return v;
-  };
-  const json = walk(value);
+  const json = mapTypedArrays(value, (v) => {
+    if (!isTyped(v)) throw new Error(`the run folder stores float32 and int32 arrays only, not ${v.constructor.name}`);
+    const entry: BinEntry = { dtype: v instanceof Float32Array ? 'float32' : 'int32', byteOffset: offset, length: v.length };
+    parts.push(toLittleEndian(v));
+    offset += v.length * 4;
+    return { $bin: entry };
+  }, (v) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
   const bin = new Uint8Array(offset);
   let o = 0;
   for (const p of parts) {

@@ -11,6 +11,7 @@ import { createFastModel } from './fast/model';
 import { createGpuModel, gpuPathUnsupported } from './gpu/model';
 import { computePathLabel } from './computePath';
 import { RunFolder } from './runFolder';
+import { newRunId } from './runId';
 import { describeSpec } from './spec';
 import type { Batch, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
 
@@ -100,13 +101,6 @@ async function meanValidation(model: RecurrentModel, batches: Batch[], carry: bo
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function newRunId(spec: RunSpec): string {
-  const d = new Date();
-  const stamp = d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const what = spec.data.kind === 'text' || spec.data.kind === 'csv' ? spec.data.kind : spec.data.kind + spec.data.length;
-  return `${stamp}-${spec.model.cell}-${what}-${Math.random().toString(36).slice(2, 6)}`;
-}
 
 /**
  * Runs one training run to its end and returns the final status. Never throws: any error ends

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HydrateMessage, RunData, Selection, ToWebviewMessage } from '../protocol/webview';
 import type { MetricsRecord, RunStatus, TraceSnapshot } from '../protocol/trace';
+import { packTypedArrays } from '../protocol/typedArrays';
 
 /** Hydrate sends at most this many metrics records per run; the webview only draws a few thousand. */
 export const MAX_HYDRATE_METRICS = 20_000;
@@ -46,7 +47,7 @@ export class DeltaQueue {
   take(): ToWebviewMessage[] {
     const out: ToWebviewMessage[] = [];
     for (const [runId, records] of this.metrics) out.push({ type: 'metrics', runId, records });
-    for (const [runId, list] of this.snapshots) for (const snapshot of list) out.push({ type: 'snapshot', runId, snapshot });
+    for (const [runId, list] of this.snapshots) for (const snapshot of list) out.push({ type: 'snapshot', runId, snapshot: packTypedArrays(snapshot) });
     // Status last: "completed" should arrive after the last step it reports.
     for (const status of this.statuses.values()) out.push({ type: 'status', status });
     this.clear();
@@ -77,41 +78,11 @@ export function thinMetrics(records: MetricsRecord[], max = MAX_HYDRATE_METRICS)
   return out;
 }
 
-/**
- * A snapshot whose typed arrays are views into one shared ArrayBuffer, as snapshots arrive from
- * the trainer's IPC channel. Snapshots read from a run folder hold one small buffer per array,
- * and those reached a code-server webview as empty arrays (seen in the end-to-end tests after
- * Open Run and Reload Window); the packed form is the one the live stream proves to work.
- */
-export function packSnapshot<T>(snapshot: T): T {
-  const arrays: (Float32Array | Int32Array)[] = [];
-  const collect = (v: unknown, depth: number): void => {
-    if (v instanceof Float32Array || v instanceof Int32Array) arrays.push(v);
-    else if (v && typeof v === 'object' && depth < 6) for (const x of Object.values(v)) collect(x, depth + 1);
-  };
-  collect(snapshot, 0);
-  const buffer = new ArrayBuffer(arrays.reduce((n, a) => n + a.byteLength, 0));
-  const copies = new Map<unknown, Float32Array | Int32Array>();
-  let offset = 0;
-  for (const a of arrays) {
-    const view = a instanceof Float32Array ? new Float32Array(buffer, offset, a.length) : new Int32Array(buffer, offset, a.length);
-    view.set(a);
-    copies.set(a, view);
-    offset += a.byteLength;
-  }
-  const rebuild = (v: unknown, depth: number): unknown => {
-    if (copies.has(v)) return copies.get(v);
-    if (Array.isArray(v)) return v.map((x) => rebuild(x, depth + 1));
-    if (v && typeof v === 'object' && depth < 6) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rebuild(x, depth + 1)]));
-    return v;
-  };
-  return rebuild(snapshot, 0) as T;
-}
-
 export function hydrateMessage(runs: RunData[], shownRunIds: string[], selection: Selection): HydrateMessage {
   return {
     type: 'hydrate',
-    runs: runs.map((r) => ({ ...r, metrics: thinMetrics(r.metrics), snapshots: r.snapshots.map((s) => packSnapshot(s)) })),
+    // All typed arrays of the message in one buffer (see packTypedArrays: VS Code loses buffers past 253 per message).
+    runs: packTypedArrays(runs.map((r) => ({ ...r, metrics: thinMetrics(r.metrics) }))),
     shownRunIds,
     selection,
   };

@@ -1,10 +1,10 @@
 // Where run folders live and what is in them (without loading traces): the runs root from the
-// setting, the list of runs for Open Run / Compare Runs, fresh run ids. No vscode import.
+// setting, the list of runs for Open Run / Compare Runs. No vscode import.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { RunSpec } from '../protocol/spec';
 import type { RunStatus } from '../protocol/trace';
+import { checkStatus } from '../core/runFolderChecks';
 
 /**
  * The folder run folders are written to: the setting if absolute, else relative to the first
@@ -49,9 +49,9 @@ export function listRunFolders(root: string): RunFolderInfo[] {
     const file = join(dir, 'status.json');
     if (!existsSync(file)) continue;
     try {
-      out.push({ dir, status: JSON.parse(readFileSync(file, 'utf8')) as RunStatus });
+      out.push({ dir, status: checkStatus(JSON.parse(readFileSync(file, 'utf8')), file) });
     } catch {
-      // Half-written or foreign file: not a run we can show.
+      // Half-written, foreign or malformed file: not a run we can show.
     }
   }
   return out.sort((a, b) => (b.status.startedAt ?? 0) - (a.status.startedAt ?? 0));
@@ -84,14 +84,4 @@ export function settleInterrupted(info: RunFolderInfo, write: (dir: string, s: R
     // A read-only run folder: show it as interrupted all the same.
   }
   return settled;
-}
-
-/** A run id that sorts by time and says what ran: `20261128-183012-lstm-adding50-k3f9`. */
-export function newRunId(spec: RunSpec, now = new Date(), random: () => number = Math.random): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  const d = spec.data;
-  const what = d.kind === 'text' || d.kind === 'csv' ? d.kind : `${d.kind}${d.length}`;
-  const tag = Math.floor(random() * 36 ** 4).toString(36).padStart(4, '0');
-  return `${stamp}-${spec.model.cell}-${what}-${tag}`;
 }

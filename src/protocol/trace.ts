@@ -121,10 +121,4 @@ export interface RunStatus {
 }
 
 /** Bytes held by the typed arrays of a value (walks plain objects and arrays). */
-export function typedBytes(x: unknown, depth = 0): number {
-  if (x === null || typeof x !== 'object' || depth > 6) return 0;
-  if (ArrayBuffer.isView(x)) return x.byteLength;
-  let n = 0;
-  for (const v of Array.isArray(x) ? x : Object.values(x)) n += typedBytes(v, depth + 1);
-  return n;
-}
+export { typedBytes } from './typedArrays';

@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
-import { createModel, SIGMOID_GATES, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
+import { createModel, rowNorms, SIGMOID_GATES, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
+import { gateSaturation } from '../saturation';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
@@ -38,30 +39,6 @@ export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, opti
   const why = fastPathUnsupported(spec);
   if (why) return Object.assign(base, { path: `reference: ${why}`, gemm: null, releaseBuffers: () => undefined });
   return new FusedModel(base, options.gemm ?? defaultGemm());
-}
-
-/** Per unit, the fraction of timesteps with the gate < 0.1 and > 0.9 (as the engine defines it). */
-function saturation(values: Float32Array, T: number, H: number): { low: Float32Array; high: Float32Array } {
-  const low = new Float32Array(H);
-  const high = new Float32Array(H);
-  for (let t = 0; t < T; t++) {
-    for (let j = 0; j < H; j++) {
-      const v = values[t * H + j];
-      if (v < 0.1) low[j] += 1 / T;
-      else if (v > 0.9) high[j] += 1 / T;
-    }
-  }
-  return { low, high };
-}
-
-function rowNorms(m: Float32Array, T: number, H: number): Float32Array {
-  const out = new Float32Array(T);
-  for (let t = 0; t < T; t++) {
-    let s = 0;
-    for (let j = 0; j < H; j++) s += m[t * H + j] * m[t * H + j];
-    out[t] = Math.sqrt(s);
-  }
-  return out;
 }
 
 /** The fused kernels' shape for a spec and its data (the GPU kernel takes the same). */
@@ -205,7 +182,7 @@ export class FusedModel implements FastModel {
         dhNorm: rowNorms(r.dh, T, H),
         reachH: r.reachH,
         ...(cellState ? { dc: r.dc, dcNorm: rowNorms(r.dc, T, H), reachC: r.reachC } : {}),
-        saturation: Object.fromEntries(GATE_ORDER[this.base.spec.cell].filter((g) => SIGMOID_GATES.has(g)).map((g) => [g, saturation(values[g], T, H)])),
+        saturation: Object.fromEntries(GATE_ORDER[this.base.spec.cell].filter((g) => SIGMOID_GATES.has(g)).map((g) => [g, gateSaturation(values[g], T, H)])),
       };
     });
     return {

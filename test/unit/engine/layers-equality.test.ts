@@ -1,10 +1,13 @@
 // Forward equality with tfjs' own recurrent layers: tf.layers.lstm (recurrentActivation 'sigmoid',
-// kernel blocks i, f, c, o) and tf.layers.gru (reset_after = false, blocks z, r, h), same weights.
+// kernel blocks i, f, c, o) and tf.layers.gru (reset_after = false, blocks z, r, h), same weights;
+// the LSTM also against the fused kernel that trains every LSTM, with each GEMM it can use.
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../../../src/core/model';
+import { createFastModel } from '../../../src/core/fast/model';
+import { defaultGemm, jsSgemm, type GemmProvider } from '../../../src/core/fast/gemm';
 import type { ModelIO } from '../../../src/core/types';
 import { makeBatch, makeSpec, relErr, useCpu } from './helpers';
 
@@ -28,14 +31,16 @@ function permuteBlocks(data: Float32Array, rows: number, G: number, perm: number
  * Runs a tfjs layer (with its own random init) over the batch inputs, copies its weights into our
  * model with the block permutation `toOurs`, and compares h_t of every sample and step.
  */
-async function compare(layer: tf.layers.Layer, cell: 'lstm' | 'gru', toOurs: number[]): Promise<number> {
+async function compare(layer: tf.layers.Layer, cell: 'lstm' | 'gru', toOurs: number[], gemm?: GemmProvider): Promise<number> {
   const batch = makeBatch(io, B, T, 11);
   const x = tf.tensor3d(batch.inputs!, [B, T, I]);
   const theirs = layer.apply(x) as tf.Tensor3D; // [B, T, H]
   const expected = theirs.dataSync();
   const [kernel, recurrent, bias] = layer.getWeights().map((w) => w.dataSync() as Float32Array);
   const G = cell === 'lstm' ? 4 : 3;
-  const model = createModel(makeSpec(cell, { hiddenSize: H }), io, 1);
+  // With a GEMM: the fused kernel (the path training takes for the LSTM); without: the op-by-op engine.
+  const model = gemm ? createFastModel(makeSpec(cell, { hiddenSize: H }), io, 1, { gemm }) : createModel(makeSpec(cell, { hiddenSize: H }), io, 1);
+  if (gemm) assert.equal((model as ReturnType<typeof createFastModel>).path, `fused:${gemm.name}`);
   const ours = model.exportWeights();
   ours['layer0.Wx'].data = permuteBlocks(kernel, I, G, toOurs);
   ours['layer0.Wh'].data = permuteBlocks(recurrent, H, G, toOurs);
@@ -62,6 +67,16 @@ test('LSTM forward equals tf.layers.lstm (sigmoid recurrent activation) with cop
   const worst = await compare(layer, 'lstm', [1, 0, 2, 3]);
   assert.ok(worst < 1e-5, `max relative difference ${worst}`);
 });
+
+const lstmLayer = (): tf.layers.Layer => tf.layers.lstm({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', activation: 'tanh', biasInitializer: tf.initializers.randomNormal({ stddev: 1, seed: 3 }) });
+const gemms: GemmProvider[] = [{ name: 'js', sgemm: jsSgemm }];
+if (defaultGemm().name !== 'js') gemms.push(defaultGemm());
+for (const gemm of gemms) {
+  test(`LSTM forward of the fused kernel (${gemm.name} GEMM) equals tf.layers.lstm with copied weights`, async () => {
+    const worst = await compare(lstmLayer(), 'lstm', [1, 0, 2, 3], gemm);
+    assert.ok(worst < 1e-5, `max relative difference ${worst}`);
+  });
+}
 
 test('GRU forward equals tf.layers.gru (reset_after = false) with copied weights', async () => {
   const layer = tf.layers.gru({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', activation: 'tanh', biasInitializer: tf.initializers.randomNormal({ stddev: 1, seed: 3 }) });

@@ -42,13 +42,15 @@ function reach(cell: 'rnn' | 'lstm', seed: number, batch: Batch): { lag: number;
   return { lag: Math.max(lt.reachH[t], lt.reachC?.[t] ?? 0), zero: lt.reachH[T - 1] };
 }
 
-// Measured (cpu backend, seeds 1–8 of this setup): LSTM/RNN reach ratio at lag 90 =
-// 6.6e3, 3.4e3, 5.0e3, 6.8e2, 9.0e2, 2.3e3, 4.3e2, 1.5e2; RNN reach ≈ 2e-6…2e-5, LSTM ≈ 2e-3…2e-2,
-// both ≈ 1 at lag 0. (With blanks instead of distractors the RNN keeps more — its orthogonal Wh
-// is nearly norm-preserving around a quiet fixed point — and the ratio spread from 2.8 to 8e5.)
-test('at initialisation the LSTM gradient reaches 90 steps back ≥ 300× more strongly than a tanh RNN', () => {
+// The ratio depends on the seed (weights and batch): over seeds 1–8 of this setup it spans
+// 1.5e2 … 6.6e3 (cpu backend), RNN reach ≈ 2e-6…2e-5, LSTM ≈ 2e-3…2e-2, both ≈ 1 at lag 0. (With
+// blanks instead of distractors the RNN keeps more — its orthogonal Wh is nearly norm-preserving
+// around a quiet fixed point — and the ratio spread from 2.8 to 8e5.) The claim tested, and made in
+// the README, is the measured range: at least 100× on every one of the eight seeds.
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
+test('at initialisation the LSTM gradient reaches 90 steps back ≥ 100× more strongly than a tanh RNN, on each of seeds 1–8', (ctx) => {
   const ratios: number[] = [];
-  for (const seed of [1, 2, 3]) {
+  for (const seed of SEEDS) {
     const batch = delayedRecall(seed * 77);
     const rnn = reach('rnn', seed, batch);
     const lstm = reach('lstm', seed, batch);
@@ -57,5 +59,7 @@ test('at initialisation the LSTM gradient reaches 90 steps back ≥ 300× more s
     assert.ok(rnn.lag < 1e-3 * rnn.zero, `the tanh RNN's gradient should vanish over ${LAG} steps: ${rnn.lag}`);
     ratios.push(lstm.lag / rnn.lag);
   }
-  for (const r of ratios) assert.ok(r >= 300, `LSTM/RNN reach ratios at lag ${LAG}: ${ratios.map((x) => x.toExponential(1)).join(', ')}`);
+  const text = ratios.map((x) => x.toExponential(1)).join(', ');
+  ctx.diagnostic(`LSTM/RNN reach ratio at lag ${LAG}, seeds ${SEEDS.join(',')}: ${text} (min ${Math.min(...ratios).toExponential(1)}, max ${Math.max(...ratios).toExponential(1)})`);
+  for (const r of ratios) assert.ok(r >= 100, `LSTM/RNN reach ratios at lag ${LAG}: ${text}`);
 });

@@ -20,15 +20,18 @@ interface FastBlas {
   setThreads(n: unknown): boolean;
 }
 
+// The bridge is optional (build.mjs skips it without a compiler or headers); so is this test, visibly.
+const cc = process.env.CC || 'cc';
+const noBuild = !headers ? 'node_api.h not found' : spawnSync(cc, ['--version']).status !== 0 ? `no C compiler (${cc})` : false;
+
 function build(): FastBlas {
-  assert.ok(headers, 'node_api.h not found: the native bridge cannot be built on this machine');
   const out = join(mkdtempSync(join(tmpdir(), 'fastblas-')), 'fastblas.node');
-  const res = spawnSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Werror', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=fastblas', `-I${headers}`, '-o', out, source, '-ldl'], { encoding: 'utf8' });
+  const res = spawnSync(cc, ['-O2', '-Wall', '-Werror', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=fastblas', `-I${headers}`, '-o', out, source, '-ldl'], { encoding: 'utf8' });
   assert.equal(res.status, 0, `cc failed: ${res.error?.message ?? res.stderr}`);
   return createRequire(__filename)(out) as FastBlas;
 }
 
-test('sgemm rejects every malformed argument before calling BLAS', () => {
+test('sgemm rejects every malformed argument before calling BLAS', { skip: noBuild }, () => {
   const fb = build();
   const A = new Float32Array([1, 2, 3, 4]), B = new Float32Array([5, 6, 7, 8]), C = new Float32Array(4);
   // sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)

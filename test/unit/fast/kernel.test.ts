@@ -97,7 +97,9 @@ function wasm(): Sgemm {
   return w.sgemm;
 }
 
-const providers: [string, () => Sgemm][] = [['js', () => jsSgemm], ['wasm SIMD', wasm], ['default', () => defaultGemm().sgemm]];
+// Each test names the GEMM that ran: 'js', the wasm kernel, and the default (the native library
+// the bridge loaded when there is one).
+const providers: [string, () => Sgemm][] = [['js', () => jsSgemm], ['wasm SIMD', wasm], [`default = ${defaultGemm().name}`, () => defaultGemm().sgemm]];
 for (const [name, gemm] of providers) {
   test(`one-hot LSTM, 1 layer, matches the reference (${name} GEMM)`, () => check(lstmSpec(), tokenIO, 3, 7, gemm()));
   test(`embedding LSTM, 2 layers, reach from the middle (${name} GEMM)`, () =>

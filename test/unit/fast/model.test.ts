@@ -111,3 +111,28 @@ test('weights imported into the fast model change its loss like the engine', asy
   ref.dispose();
   fast.dispose();
 });
+
+test('saturation is the engine\'s definition: a forget gate open at every one of 399 steps reads exactly 1, as on the engine', async () => {
+  await tf.setBackend('cpu');
+  const spec = lstmSpec({ hiddenSize: 4 });
+  const T = 399;
+  const ref = createModel(spec, tokens, 1);
+  const w = ref.exportWeights();
+  // f-block of the bias (GATE_ORDER lstm: f, i, g, o) far positive: f ≈ 1 > 0.9 at every step.
+  for (let j = 0; j < 4; j++) w['layer0.b'].data[j] = 40;
+  ref.importWeights(w);
+  const fast = createFastModel(spec, tokens, 1, { gemm: { name: 'js', sgemm: jsSgemm } });
+  fast.importWeights(w);
+  const batch = randomBatch(tokens, 1, T, 4);
+  const req = { sample: 0, reachFrom: -1, jacobian: false };
+  const a = ref.forwardBackward(batch, null, req);
+  const b = fast.forwardBackward(batch, null, req);
+  try {
+    assert.deepEqual([...b.trace!.layers[0].saturation.f.high], [1, 1, 1, 1]);
+    assert.deepEqual(b.trace!.layers[0].saturation, a.trace!.layers[0].saturation);
+  } finally {
+    tf.dispose([...Object.values(a.grads), ...Object.values(b.grads)]);
+    ref.dispose();
+    fast.dispose();
+  }
+});

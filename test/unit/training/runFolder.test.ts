@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRun, readRunHeader, readSnapshot, readWeights, RunFolder } from '../../../src/core/runFolder';
+import { listRunFolders } from '../../../src/extension/runFolders';
 import { makeRun } from '../../webview/runFixture';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-runfolder-'));
@@ -122,4 +123,13 @@ test('the spec and status inside a run folder are validated again', () => {
   fs.unlinkSync(path.join(d, 'spec.json'));
   edit(path.join(d, 'status.json'), (o) => { o.spec.train.batchSize = 0; });
   assert.throws(() => readRunHeader(d), /status\.json.*train\.batchSize/);
+});
+
+test('Open Run\'s list skips run folders whose status.json does not fit its type', () => {
+  const a = goodFolder().dir;
+  const root = path.dirname(a);
+  const b = path.join(root, 'foreign');
+  fs.mkdirSync(b);
+  fs.writeFileSync(path.join(b, 'status.json'), JSON.stringify({ id: 'x', name: { toString: 1 }, state: 'running', step: 1, startedAt: 0, updatedAt: 0 }));
+  assert.deepEqual(listRunFolders(root).map((r) => path.basename(r.dir)), ['run']);
 });
