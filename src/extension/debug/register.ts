@@ -58,7 +58,12 @@ export function registerDebugAdapter(context: vscode.ExtensionContext, host: Hos
     vscode.debug.registerDebugAdapterDescriptorFactory('rnn', {
       createDebugAdapterDescriptor: () =>
         new vscode.DebugAdapterInlineImplementation(
-          new RnnDebugSession({ trainers: managerTrainers(host), stopTimeoutMs: readSettings().stopTimeoutSeconds * 1000 }) as unknown as vscode.DebugAdapter,
+          new RnnDebugSession({
+            trainers: managerTrainers(host),
+            stopTimeoutMs: readSettings().stopTimeoutSeconds * 1000,
+            // The panel's scrubber and the Diagnostics / Units views show the paused step's trace.
+            onStopped: (runId, step) => host.store.setSelection(runId, { ...host.store.selection.selection, step }),
+          }) as unknown as vscode.DebugAdapter,
         ),
     }),
   );

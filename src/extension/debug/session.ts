@@ -80,6 +80,8 @@ export interface SessionOptions {
   trainers: TrainerProvider;
   /** Seconds Stop waits for the current step before killing the trainer. */
   stopTimeoutMs?: number;
+  /** Called at every stop (the panel and the sidebar views follow the paused step). */
+  onStopped?(runId: string, step: number, t: number | null): void;
 }
 
 export class RnnDebugSession extends DebugSession {
@@ -269,6 +271,7 @@ export class RnnDebugSession extends DebugSession {
     ev.body.description = stop.description;
     ev.body.allThreadsStopped = true;
     this.sendEvent(ev);
+    if (this.run && step > 0 && this.run.record(step)?.snapshot) this.options.onStopped?.(this.run.runId, step, stop.t);
   }
 
   /** Leaves the paused state and runs the trainer on (or ends the session if the run has ended). */
