@@ -13,7 +13,8 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { formatNumber } from '../../../src/core/debugExpr/evaluate';
 import { readRun } from '../../../src/core/runFolder';
-import { standaloneProvider } from '../../../src/extension/debug/runtime';
+import { DEBUG_LIMITS, standaloneProvider, type TrainerHandle } from '../../../src/extension/debug/runtime';
+import { TrainerClient } from '../../../src/extension/trainerClient';
 import { RnnDebugSession } from '../../../src/extension/debug/session';
 import { trainerBundle, wasmDir } from '../host/buildTrainer';
 import { tinySpec } from '../host/fixtures';
@@ -22,12 +23,16 @@ let tmp = '';
 let server: Server;
 let port = 0;
 let runsRoot = '';
+let trainerPath = '';
+/** Runs an attach request may find (what Train RNN started, in the extension). */
+const attachable = new Map<string, TrainerHandle>();
 
 before(async () => {
-  const trainerPath = await trainerBundle();
+  trainerPath = await trainerBundle();
   tmp = mkdtempSync(join(tmpdir(), 'rnn-debug-'));
   server = createServer((socket) => {
-    const session = new RnnDebugSession({ trainers: standaloneProvider({ trainerPath, wasmDir, runsRoot }), stopTimeoutMs: 20_000 });
+    const trainers = { ...standaloneProvider({ trainerPath, wasmDir, runsRoot }), attach: (id: string) => attachable.get(id) };
+    const session = new RnnDebugSession({ trainers, stopTimeoutMs: 20_000 });
     session.setRunAsServer(true);
     session.start(socket, socket);
   }).listen(0);
@@ -301,6 +306,38 @@ test('a malformed launch configuration names the field', { timeout: 30_000 }, as
     await assert.rejects(dc.launchRequest({ task: 'adding', overrides: { train: { learningRate: -1 } } } as DebugProtocol.LaunchRequestArguments), /overrides → train\.learningRate/);
     await assert.rejects(dc.launchRequest({ spec: join(tmp, 'missing.rnn.json') } as DebugProtocol.LaunchRequestArguments), /'spec': cannot read .*ENOENT/);
   } finally {
+    await dc.stop();
+  }
+});
+
+test('attach to a running run: it holds at a breakpoint; Disconnect lets it run on', { timeout: 120_000 }, async () => {
+  const dc = await client('attach');
+  const runDirA = join(runsRoot, 'free');
+  const trainer = new TrainerClient({ trainerPath });
+  const steps: number[] = [];
+  trainer.onMessage((m) => { if (m.type === 'metrics') steps.push(...m.records.map((r) => r.step)); });
+  trainer.start({ runId: 'free', spec: longTiny(), runDir: runDirA, wasmDir, limits: DEBUG_LIMITS });
+  attachable.set('free', { client: trainer, runId: 'free', runDir: runDirA, owned: false });
+  try {
+    await dc.initializeRequest();
+    await assert.rejects(dc.attachRequest({ runId: 'nope' } as DebugProtocol.AttachRequestArguments), /'runId': no live run nope/);
+    const initialized = dc.waitForEvent('initialized');
+    const stopped = dc.waitForEvent('stopped');
+    const attached = dc.attachRequest({ runId: 'free' } as DebugProtocol.AttachRequestArguments);
+    await initialized;
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'step >= 1' }] });
+    await dc.configurationDoneRequest();
+    await attached;
+    assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'function breakpoint');
+    const n = Number((await frames(dc))[0].name.replace('step ', ''));
+    assert.equal(Math.max(...steps), n, 'held at the step it stopped on');
+    assert.equal(await evaluate(dc, 'step'), String(n));
+    await dc.disconnectRequest({});
+    await new Promise<void>((resolve) => { const d = trainer.onMessage(() => { if (Math.max(...steps) > n + 2) { d.dispose(); resolve(); } }); });
+    assert.ok(!trainer.hasExited, 'the attached run goes on after Disconnect');
+  } finally {
+    attachable.delete('free');
+    await trainer.stop(20_000);
     await dc.stop();
   }
 });
