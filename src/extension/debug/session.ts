@@ -352,7 +352,11 @@ export class RnnDebugSession extends DebugSession {
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
     this.sendResponse(response);
-    if (!this.at) this.want = 'pause';
+    if (this.at) return;
+    this.want = 'pause';
+    // Normally the trainer is held already and `held` comes after its step; if someone resumed
+    // it (Resume Training), this holds it again.
+    this.run?.pause();
   }
   // #endregion
 

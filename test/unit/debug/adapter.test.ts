@@ -280,12 +280,19 @@ test('text data: source breakpoint on a line, log point, frames located in the f
   }
 });
 
-test('disconnect while the run is running: the trainer stops after its step, the run folder is intact', { timeout: 120_000 }, async () => {
+test('stop on entry, Pause, and disconnect while the run is running: the trainer stops after its step, the run folder is intact', { timeout: 120_000 }, async () => {
   const dc = await client('midrun');
   try {
     const stopped = dc.waitForEvent('stopped');
     await launch(dc, { task: 'adding', length: 6, overrides: { model: { hiddenSize: 4 }, train: { batchSize: 4, steps: 100_000 }, backend: 'cpu' }, stopOnEntry: true });
     assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'entry');
+    assert.deepEqual((await frames(dc)).map((f) => f.name), ['before step 1']);
+    // Pause holds the run after its current step: the run folder ends at the paused step.
+    await dc.continueRequest({ threadId: 1 });
+    const paused = await stopAfter(dc, () => dc.pauseRequest({ threadId: 1 }));
+    assert.equal(paused.body.reason, 'pause');
+    const n = Number((await frames(dc))[0].name.replace('step ', ''));
+    assert.equal(readRun(runDir()).metrics.at(-1)?.step, n);
     await dc.continueRequest({ threadId: 1 });
     await dc.disconnectRequest({ terminateDebuggee: true });
     const run = readRun(runDir());
