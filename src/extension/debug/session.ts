@@ -587,6 +587,11 @@ export class RnnDebugSession extends DebugSession {
     const snap = this.run?.record(at.step)?.snapshot;
     const specSource = this.launch?.specFile ? new Source(basename(this.launch.specFile), this.convertDebuggerPathToClient(this.launch.specFile)) : undefined;
     if (at.t === null || !snap) {
+      // VS Code loads the first frame, then asks for the rest from startFrame 1: there is none.
+      if ((args.startFrame ?? 0) > 0) {
+        response.body = { stackFrames: [], totalFrames: 1 };
+        return this.sendResponse(response);
+      }
       const f = new StackFrame(STEP_FRAME, at.step === 0 ? 'before step 1' : `step ${at.step}`, specSource, specSource ? 1 : 0, 1);
       response.body = { stackFrames: [f], totalFrames: 1 };
       return this.sendResponse(response);

@@ -101,6 +101,7 @@ test('conditional function breakpoint, Step Into/Back/Out/Over through timesteps
     assert.equal(ev.body.reason, 'function breakpoint');
     let fs = await frames(dc);
     assert.deepEqual(fs.map((f) => f.name), ['step 3']);
+    assert.deepEqual((await dc.stackTraceRequest({ threadId: 1, startFrame: 1, levels: 20 })).body.stackFrames, [], 'delayed loading gets no second copy');
 
     const dir = runDir();
     const onDisk = readRun(dir);
