@@ -66,7 +66,7 @@ try {
     // The universal package needs nothing from node_modules (all bundled); a platform package
     // ships node_modules only when asked (the tfjs-node route of the README).
     const deps = platform && args.includes('--with-dependencies') ? [] : ['--no-dependencies'];
-    run(process.execPath, [vsce, 'package', ...(platform ? ['--target', target] : []), ...deps, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--out', file]);
+    run(process.execPath, [vsce, 'package', ...(platform ? ['--target', target] : []), ...deps, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--no-rewrite-relative-links', '--out', file]);
     const entries = [...readZip(readFileSync(file))].filter(([n]) => n.startsWith('extension/'));
     console.log(`\n${target}: ${file} (${mib(statSync(file).size)}, ${statSync(file).size} bytes)`);
     for (const [n, b] of entries.sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${n.slice('extension/'.length).padEnd(44)} ${String(b.length).padStart(10)} B`);

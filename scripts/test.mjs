@@ -73,7 +73,12 @@ function setUp() {
   // need a WebGPU adapter, which without a GPU is Mesa's llvmpipe through EGL. Elsewhere than CI
   // a machine without them still tests the rest (the GPU tests skip, saying why; the wasm kernel's
   // tests fail, saying the build did not make it); in CI both must be there.
-  const optional = (label, ok) => ok || (process.env.CI ? label : (console.log(`setup: going on without ${label}`), null));
+  const optional = (label, ok) => {
+    if (ok) return null;
+    if (process.env.CI) return label;
+    console.log(`setup: going on without ${label}`);
+    return null;
+  };
   let missing = null;
   if (stages.includes('build')) missing ??= optional('clang and lld', ensureDebian('the wasm kernel build', ['clang', 'lld']));
   if (stages.includes('unit') || stages.includes('e2e')) {

@@ -213,12 +213,13 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
 
       const result = await forwardBackward(model, batch, carried, samples.length ? traceReq(samples[0]) : null);
       const snapshots: TraceSnapshot[] = [];
-      if (result.trace) snapshots.push({ ...result.trace, step, sample: samples[0] });
+      const textStart = (s: number) => (batch.starts ? { textStart: batch.starts[s] } : {});
+      if (result.trace) snapshots.push({ ...result.trace, step, sample: samples[0], ...textStart(samples[0]) });
       // Each further traced sample needs its own instrumented pass (same weights, same batch).
       for (const s of samples.slice(1)) {
         const extra = await forwardBackward(model, batch, carried, traceReq(s));
         tf.dispose(Object.values(extra.grads));
-        if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s });
+        if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s, ...textStart(s) });
       }
 
       /**

@@ -27,6 +27,8 @@ export interface Batch {
    * L = Σ_{b,t} mask·ℓ_{b,t} / Σ mask.
    */
   mask: Float32Array;
+  /** Text data: the character each row's window starts at, [B] (where each traced sample is in the file). */
+  starts?: number[];
 }
 
 /** Shapes of the model's input and output, decided by the data. */

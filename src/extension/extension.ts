@@ -2,6 +2,7 @@
 // Output channel) and registers each part. Keep activate() a flat list of register…() calls.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { registerDebugAdapter } from './debug/register';
 import { createHost, type Host } from './host';
 import { registerInspector } from './inspector/inspector';
 import { PanelHost } from './panel';
@@ -15,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): Host {
   context.subscriptions.push(PanelHost.registerSerializer(host.panel));
   registerCommands(context, host);
   registerSpecDiagnostics(context);
+  registerDebugAdapter(context, host);
   registerStatusBar(context, host.store);
   const inspector = registerInspector(context, host.store);
   registerSidebar(context, host.store, inspector, {

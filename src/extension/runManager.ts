@@ -36,6 +36,8 @@ export interface StartOptions {
   baseDir?: string;
   /** Show the panel on the new run (default true). */
   showPanel?: boolean;
+  /** Start held before step 1 (the debugger steps it). */
+  startPaused?: boolean;
   /** Train without a run folder (the user chose so after the runs folder could not be written). */
   unsaved?: boolean;
 }
@@ -112,6 +114,12 @@ export class RunManager implements vscode.Disposable {
     return [...this.live.keys()];
   }
 
+  /** The trainer and folder of a live run (the debugger drives it), or undefined. */
+  liveRun(runId: string): { client: TrainerClient; runDir: string | null } | undefined {
+    const run = this.live.get(runId);
+    return run && { client: run.client, runDir: run.runDir };
+  }
+
   /** Starts a run of a resolved spec; resolves with its id once the trainer is forked. */
   start(spec: RunSpec, opts: StartOptions = {}): string {
     if (!vscode.workspace.isTrusted) throw new Error('Training is disabled in an untrusted workspace (saved runs can still be opened).');
@@ -182,6 +190,7 @@ export class RunManager implements vscode.Disposable {
       baseDir: opts.baseDir,
       wasmDir: this.context.asAbsolutePath('dist'),
       limits: { metricsIntervalMs: settings.metricsIntervalMs, snapshotIntervalMs: settings.snapshotIntervalMs },
+      startPaused: opts.startPaused,
     });
     this.setupProgress(runId, name);
     if (opts.showPanel !== false) this.showPanel([runId]);

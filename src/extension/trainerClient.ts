@@ -130,6 +130,10 @@ export class TrainerClient {
   resume(): void {
     this.post({ type: 'resume' });
   }
+  /** While paused: run exactly one step, then hold again (a `held` message follows). */
+  step(): void {
+    this.post({ type: 'step' });
+  }
 
   /** Asks the trainer to stop after its current step; kills it if it has not exited after `timeoutMs`. */
   async stop(timeoutMs = 5000): Promise<TrainerExit> {
@@ -210,6 +214,7 @@ export class TrainerClient {
       }
       case 'metrics':
       case 'snapshot':
+      case 'held':
         break;
       default:
         assertNever(m);

@@ -79,6 +79,11 @@ export interface TraceSnapshot {
   stepLoss: Float32Array;
   /** τ: the timestep whose loss is traced back for the gradient reach. */
   reachFrom: number;
+  /**
+   * Text data: the character (code point of the line-end-normalised text) the traced sample's
+   * timestep 0 reads, so t maps to a place in the data file (the debugger's call stack).
+   */
+  textStart?: number;
   layers: LayerTrace[];
 }
 

@@ -27,6 +27,8 @@ export interface StartMessage {
   /** Folder holding the tfjs-backend-wasm .wasm binaries (dist/ of the extension). */
   wasmDir: string;
   limits: StreamLimits;
+  /** Start held before step 1 (as if `pause` came first): the debugger steps the run from there. */
+  startPaused?: boolean;
 }
 /**
  * Instead of training: serve `traceText` requests from the saved weights of a finished (or
@@ -43,6 +45,8 @@ export interface EvaluateMessage {
 export interface PauseMessage { type: 'pause' }
 /** Resume a paused run. */
 export interface ResumeMessage { type: 'resume' }
+/** While paused: run exactly one more step, then hold again (answered by `held`). The debugger steps this way. */
+export interface StepMessage { type: 'step' }
 /** Finish the current step, write the final status ('stopped') and exit. */
 export interface StopMessage { type: 'stop' }
 /**
@@ -59,7 +63,7 @@ export interface TraceTextRequest {
   /** The text to run through the model, character by character. */
   text: string;
 }
-export type ToTrainerMessage = StartMessage | EvaluateMessage | PauseMessage | ResumeMessage | StopMessage | TraceTextRequest;
+export type ToTrainerMessage = StartMessage | EvaluateMessage | PauseMessage | ResumeMessage | StepMessage | StopMessage | TraceTextRequest;
 // #endregion
 
 // #region trainer → host
@@ -75,6 +79,11 @@ export interface TrainerLogMessage { type: 'log'; line: string }
 export type TrainerTraceTextResult =
   | { type: 'traceTextResult'; requestId: number; ok: true; trace: TraceSnapshot }
   | { type: 'traceTextResult'; requestId: number; ok: false; error: string };
+/**
+ * The run is held before step `step + 1` (after `pause` or a `step`): every message of the steps
+ * up to `step` was sent before this one, so the host has the held step's metrics and snapshots.
+ */
+export interface TrainerHeldMessage { type: 'held'; step: number }
 /** An error the trainer could not recover from; the process exits after sending it. */
 export interface TrainerFatalMessage { type: 'fatal'; message: string; stack?: string }
 export type FromTrainerMessage =
@@ -83,16 +92,18 @@ export type FromTrainerMessage =
   | TrainerSnapshotMessage
   | TrainerLogMessage
   | TrainerTraceTextResult
+  | TrainerHeldMessage
   | TrainerFatalMessage;
 // #endregion
 
-const TO_TRAINER_TYPES: ReadonlySet<string> = new Set<ToTrainerMessage['type']>(['start', 'evaluate', 'pause', 'resume', 'stop', 'traceText']);
+const TO_TRAINER_TYPES: ReadonlySet<string> = new Set<ToTrainerMessage['type']>(['start', 'evaluate', 'pause', 'resume', 'step', 'stop', 'traceText']);
 const FROM_TRAINER_TYPES: ReadonlySet<string> = new Set<FromTrainerMessage['type']>([
   'status',
   'metrics',
   'snapshot',
   'log',
   'traceTextResult',
+  'held',
   'fatal',
 ]);
 

@@ -34,6 +34,10 @@ let training = false;
 let interrupted = false;
 let stopRequested = false;
 let paused = false;
+/** Steps a `step` message allows while paused. */
+let stepsGranted = 0;
+/** Last step whose metrics were recorded (the status carries the step only on state changes). */
+let lastStep = 0;
 let lastStatus: RunStatus | null = null;
 /** The run text evaluation reads: the training run of this process, or the saved run it serves. */
 let evalRun: (Omit<TextEvalRun, 'vocabulary'> & { vocabulary?: () => readonly string[] | undefined }) | null = null;
@@ -73,6 +77,7 @@ function handle(msg: ToTrainerMessage): void {
       if (started) return void send({ type: 'log', line: 'trainer: a second start was ignored (one run per process)' });
       started = true;
       training = true;
+      if (msg.startPaused) paused = true;
       evalRun = { spec: msg.spec, runDir: msg.runDir, vocabulary: () => lastStatus?.vocabulary };
       void train(msg);
       return;
@@ -87,9 +92,16 @@ function handle(msg: ToTrainerMessage): void {
         if (lastStatus?.state === 'running') stream?.status({ ...lastStatus, state: 'paused', updatedAt: Date.now() });
       }
       return;
+    case 'step':
+      if (paused && !stopRequested) {
+        stepsGranted++;
+        wake?.();
+      }
+      return;
     case 'resume':
       if (paused) {
         paused = false;
+        stepsGranted = 0;
         if (lastStatus) stream?.status({ ...lastStatus, state: 'running', updatedAt: Date.now() });
         wake?.();
       }
@@ -148,12 +160,21 @@ async function train(msg: StartMessage): Promise<void> {
         // A pause requested during set-up shows once the run is running.
         out.status(paused && s.state === 'running' ? { ...s, state: 'paused' } : s);
       },
-      onMetrics: (m) => out.metrics(m),
+      onMetrics: (m) => {
+        lastStep = m.step;
+        out.metrics(m);
+      },
       onSnapshot: (s) => out.snapshot(s),
       onLog: (line) => out.log(line),
       checkpoint: async () => {
-        while (paused && !stopRequested && !interrupted) await new Promise<void>((resolve) => (wake = resolve));
+        if (paused && !stopRequested && !interrupted && stepsGranted === 0) {
+          // Everything of the steps so far goes out first: a debugger acts on the held step's data.
+          await out.drain();
+          await send({ type: 'held', step: lastStep });
+        }
+        while (paused && !stopRequested && !interrupted && stepsGranted === 0) await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
+        if (stepsGranted > 0) stepsGranted--;
         return interrupted ? 'interrupt' : stopRequested ? 'stop' : 'continue';
       },
     },

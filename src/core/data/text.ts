@@ -49,7 +49,7 @@ function windowBatch(ids: Int32Array, starts: number[], seq: number): Batch {
     tokens.set(ids.subarray(s, s + seq), b * seq);
     targetTokens.set(ids.subarray(s + 1, s + seq + 1), b * seq);
   });
-  return { batchSize: B, steps: seq, tokens, inputs: null, targetTokens, targets: null, mask: new Float32Array(B * seq).fill(1) };
+  return { batchSize: B, steps: seq, tokens, inputs: null, targetTokens, targets: null, mask: new Float32Array(B * seq).fill(1), starts };
 }
 
 /** A char-level source over an already decoded text. */

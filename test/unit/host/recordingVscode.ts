@@ -33,7 +33,7 @@ function permissive(name: string, onRegister: (id: string) => void): unknown {
 /** The namespaces and classes the extension imports from `vscode` (the bundle copies own keys). */
 const NAMESPACES = ('window workspace commands languages extensions env l10n Uri Disposable Range Position EventEmitter TreeItem ' +
   'ThemeColor ThemeIcon Hover MarkdownString Diagnostic DiagnosticSeverity QuickPickItemKind StatusBarAlignment ConfigurationTarget ' +
-  'ViewColumn TreeItemCollapsibleState ProgressLocation DecorationRangeBehavior').split(' ');
+  'ViewColumn TreeItemCollapsibleState ProgressLocation DecorationRangeBehavior debug DebugAdapterInlineImplementation').split(' ');
 
 /**
  * Loads `bundle` (e.g. dist/extension.js) with `require('vscode')` answered by the recording stub,
