@@ -8,11 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../src/core/model';
 import { createFastModel } from '../src/core/fast/model';
 import { jsSgemm, loadNativeBlas } from '../src/core/fast/gemm';
+import { loadWasmGemm } from '../src/core/fast/wasmGemm';
 import { defaultWasmDir, selectBackend } from '../src/core/backend';
 import type { Batch, ModelIO, RecurrentModel, TraceRequest } from '../src/core/types';
 import type { ModelSpec } from '../src/protocol/spec';
 
-export const VARIANTS = ['fused-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers'] as const;
+export const VARIANTS = ['fused-rec', 'fused-norec', 'fused-wasm-rec', 'fused-js-rec', 'reference-rec', 'tflayers'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface WorkerOptions {
@@ -108,9 +109,17 @@ async function main(): Promise<void> {
     case 'fused-rec':
     case 'fused-norec': {
       const m = createFastModel(lstmSpec(H), io, 1);
-      note = m.path;
+      note = m.computePath;
       if (!loadNativeBlas()) note += ' (native BLAS bridge not available)';
       step = modelStep(m, batch, variant === 'fused-rec' ? trace : null);
+      break;
+    }
+    case 'fused-wasm-rec': {
+      const w = loadWasmGemm();
+      if (!w.sgemm) throw new Error(`wasm SIMD GEMM unavailable: ${w.problem}`);
+      const m = createFastModel(lstmSpec(H), io, 1, { gemm: { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', sgemm: w.sgemm } });
+      note = m.computePath;
+      step = modelStep(m, batch, trace);
       break;
     }
     case 'fused-js-rec': {
