@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../src/core/model';
 import { createFastModel } from '../src/core/fast/model';
 import { jsSgemm, loadNativeBlas } from '../src/core/fast/gemm';
-import { loadWasmGemm } from '../src/core/fast/wasmGemm';
+import { loadWasmKernel } from '../src/core/fast/wasmKernel';
 import { defaultWasmDir, selectBackend } from '../src/core/backend';
 import type { Batch, ModelIO, RecurrentModel, TraceRequest } from '../src/core/types';
 import type { ModelSpec } from '../src/protocol/spec';
@@ -115,9 +115,9 @@ async function main(): Promise<void> {
       break;
     }
     case 'fused-wasm-rec': {
-      const w = loadWasmGemm();
-      if (!w.sgemm) throw new Error(`wasm SIMD GEMM unavailable: ${w.problem}`);
-      const m = createFastModel(lstmSpec(H), io, 1, { gemm: { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', sgemm: w.sgemm } });
+      const w = loadWasmKernel();
+      if (!w.kernel) throw new Error(`wasm SIMD kernel unavailable: ${w.problem}`);
+      const m = createFastModel(lstmSpec(H), io, 1, { gemm: { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', sgemm: w.kernel.sgemm, lstmStep: w.kernel.lstmStep } });
       note = m.computePath;
       step = modelStep(m, batch, trace);
       break;

@@ -7,6 +7,7 @@
 import type { Activation } from '../../protocol/spec';
 import type { LossKind } from '../types';
 import type { Sgemm } from './gemm';
+import type { LstmStep } from './wasmKernel';
 
 export type FusedInput = 'onehot' | 'embedding' | 'numeric';
 
@@ -115,6 +116,8 @@ export class FusedLstm {
   constructor(
     readonly shape: Omit<FusedLstmShape, 'batch' | 'steps'>,
     private readonly gemm: Sgemm,
+    /** The per-timestep elementwise maths in wasm SIMD; the JavaScript loops below when absent. */
+    private readonly step: LstmStep | null = null,
   ) {}
 
   private buffers(B: number, T: number): Work {
@@ -226,6 +229,11 @@ export class FusedLstm {
         const zt = t * B * G;
         // z_t += h_{t-1}·Wh  ([B,H]·[H,4H]): the one sequential GEMM per step.
         gemm(false, false, B, G, H, Hs.subarray(t * B * H, (t + 1) * B * H), H, Wh, G, 1, Z.subarray(zt, zt + B * G), G);
+        if (this.step) {
+          const so = t * B * H;
+          this.step.forward({ a: Z, o: zt }, { a: Cs, o: so }, { a: Cs, o: so + B * H }, { a: Ac, o: so }, { a: Hs, o: so + B * H }, B, H, reluCell, reluCand);
+          continue;
+        }
         for (let b = 0; b < B; b++) {
           const zo = zt + b * G;
           const so = t * B * H + b * H; // previous state row
@@ -288,13 +296,15 @@ export class FusedLstm {
           const target = batch.targetTokens![b * T + t];
           let mx = -Infinity;
           for (let k = 0; k < O; k++) if (Y[yo + k] > mx) mx = Y[yo + k];
+          const yt = Y[yo + target];
           let se = 0;
-          for (let k = 0; k < O; k++) se += Math.exp(Y[yo + k] - mx);
-          ell = -(Y[yo + target] - mx - Math.log(se));
+          // exp once per logit: Y holds e^{y−max} until it is overwritten with ∂L/∂y below.
+          for (let k = 0; k < O; k++) se += Y[yo + k] = Math.exp(Y[yo + k] - mx);
+          ell = -(yt - mx - Math.log(se));
           // ∂ℓ/∂y = softmax(y) − onehot(target), written in place as ∂L/∂y = m/Σm·(p − δ).
           const isReach = rec && b === rec.sample && t === rec.reachFrom;
           for (let k = 0; k < O; k++) {
-            const d = Math.exp(Y[yo + k] - mx) / se - (k === target ? 1 : 0);
+            const d = Y[yo + k] / se - (k === target ? 1 : 0);
             if (isReach) reachDy![k] = d;
             Y[yo + k] = m * scale * d;
           }
@@ -346,7 +356,22 @@ export class FusedLstm {
       dcNext.fill(0);
       for (let t = T - 1; t >= 0; t--) {
         const zt = t * B * G;
-        for (let b = 0; b < B; b++) {
+        if (this.step) {
+          const so = t * B * H;
+          if (r !== undefined) {
+            // The traced row's ∂L/∂h_t and ∂L/∂c_t, before the step overwrites the gates and dcNext.
+            const zo = zt + sb * G, ro = so + sb * H;
+            for (let j = 0; j < H; j++) {
+              const o = Z[zo + 3 * H + j], a = Ac[ro + j];
+              const dh = dHin[ro + j] + dhNext[sb * H + j];
+              const dact = reluCell ? (Cs[ro + B * H + j] > 0 ? 1 : 0) : 1 - a * a;
+              r.dh[t * H + j] = dh;
+              r.dc[t * H + j] = dh * o * dact + dcNext[sb * H + j];
+            }
+          }
+          this.step.backward({ a: Z, o: zt }, { a: Ac, o: so }, { a: Cs, o: so }, { a: Cs, o: so + B * H }, { a: dHin, o: so },
+            { a: dhNext, o: 0 }, { a: dcNext, o: 0 }, B, H, reluCell, reluCand);
+        } else for (let b = 0; b < B; b++) {
           const zo = zt + b * G, so = t * B * H + b * H, no = so + B * H;
           const tracing = r !== undefined && b === sb;
           for (let j = 0; j < H; j++) {

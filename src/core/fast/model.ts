@@ -97,6 +97,7 @@ class FusedModel implements FastModel {
         candidateActivation: spec.candidateActivation,
       },
       gemm.sgemm,
+      gemm.lstmStep ?? null,
     );
   }
 

@@ -11,8 +11,8 @@ import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
 import { referenceForwardBackward } from '../../../src/core/reference';
 import { FusedLstm, type FusedWeights } from '../../../src/core/fast/lstm-kernel';
-import { defaultGemm, jsSgemm, loadNativeBlas, type Sgemm } from '../../../src/core/fast/gemm';
-import { loadWasmGemm } from '../../../src/core/fast/wasmGemm';
+import { defaultGemm, jsGemm, jsSgemm, loadNativeBlas, type GemmProvider } from '../../../src/core/fast/gemm';
+import { loadWasmKernel } from '../../../src/core/fast/wasmKernel';
 import { lstmSpec, randomBatch, randomWeights, relErr } from './helpers';
 
 const TOL = 2e-5;
@@ -27,7 +27,7 @@ function norms(m: ArrayLike<number>, T: number, H: number): number[] {
   return out;
 }
 
-function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: Sgemm, reachFrom = -1, sample = 1): void {
+function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: GemmProvider, reachFrom = -1, sample = 1): void {
   const weights = randomWeights(spec, io, 7);
   const batch = randomBatch(io, B, T, 11);
   const H = spec.hiddenSize;
@@ -42,7 +42,7 @@ function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: Sgemm, 
     hidden: H, layers: spec.layers, input, inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
     embedSize: spec.embeddingSize, outputSize: io.outputSize, loss: io.loss,
     cellActivation: spec.cellActivation, candidateActivation: spec.candidateActivation,
-  }, gemm);
+  }, gemm.sgemm, gemm.lstmStep ?? null);
   const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
   const wt: FusedWeights = {
     Wx: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wx`)),
@@ -90,27 +90,34 @@ before(() => {
   spawnSync(process.execPath, [join(import.meta.dirname, '../../../src/core/fast/wasm/build.mjs')], { stdio: 'inherit' });
 });
 
-/** The wasm GEMM, failing the test (with the reason) when it cannot be built or loaded. */
-function wasm(): Sgemm {
-  const w = loadWasmGemm();
-  assert.ok(w.sgemm, `wasm SIMD GEMM unavailable: ${w.problem}`);
-  return w.sgemm;
+/** The wasm kernel, failing the test (with the reason) when it cannot be built or loaded. */
+function wasm(gates: boolean): GemmProvider {
+  const w = loadWasmKernel();
+  assert.ok(w.kernel, `wasm SIMD kernel unavailable: ${w.problem}`);
+  return { name: 'wasm-simd', sgemm: w.kernel.sgemm, ...(gates ? { lstmStep: w.kernel.lstmStep } : {}) };
 }
 
-const providers: [string, () => Sgemm][] = [['js', () => jsSgemm], ['wasm SIMD', wasm], ['default', () => defaultGemm().sgemm]];
+const providers: [string, () => GemmProvider][] = [
+  ['js GEMM', () => jsGemm],
+  ['wasm SIMD GEMM, JS gates', () => wasm(false)],
+  ['wasm SIMD GEMM and gates', () => wasm(true)],
+  ['default', () => defaultGemm()],
+];
 for (const [name, gemm] of providers) {
-  test(`one-hot LSTM, 1 layer, matches the reference (${name} GEMM)`, () => check(lstmSpec(), tokenIO, 3, 7, gemm()));
-  test(`embedding LSTM, 2 layers, reach from the middle (${name} GEMM)`, () =>
+  test(`one-hot LSTM, 1 layer, matches the reference (${name})`, () => check(lstmSpec(), tokenIO, 3, 7, gemm()));
+  test(`embedding LSTM, 2 layers, reach from the middle (${name})`, () =>
     check(lstmSpec({ layers: 2, embeddingSize: 4 }), tokenIO, 3, 6, gemm(), 3, 2));
-  test(`numeric MSE LSTM, 3 layers, relu cell and candidate (${name} GEMM)`, () =>
+  test(`numeric MSE LSTM, 3 layers, relu cell and candidate (${name})`, () =>
     check(lstmSpec({ layers: 3, cellActivation: 'relu', candidateActivation: 'relu' }), numericIO, 2, 5, gemm(), -1, 0));
+  test(`H = 6 (not a multiple of 4: the SIMD tails), tanh cell, relu candidate (${name})`, () =>
+    check(lstmSpec({ hiddenSize: 6, candidateActivation: 'relu' }), tokenIO, 5, 4, gemm(), -1, 4));
 }
 
 const charIO: ModelIO = { vocabSize: 32, inputSize: 0, outputSize: 32, loss: 'xent' };
-test('H = 64, T = 100, one-hot (the bench shape): wasm SIMD GEMM matches the reference', { timeout: 120_000 }, () =>
-  check(lstmSpec({ hiddenSize: 64 }), charIO, 4, 100, wasm(), 60, 2));
-test('H = 64, T = 100, 2 layers with embedding: wasm SIMD GEMM matches the reference', { timeout: 120_000 }, () =>
-  check(lstmSpec({ hiddenSize: 64, layers: 2, embeddingSize: 16 }), charIO, 3, 100, wasm(), -1, 1));
+test('H = 64, T = 100, one-hot (the bench shape): the wasm SIMD kernel matches the reference', { timeout: 120_000 }, () =>
+  check(lstmSpec({ hiddenSize: 64 }), charIO, 4, 100, wasm(true), 60, 2));
+test('H = 64, T = 100, 2 layers with embedding: the wasm SIMD kernel matches the reference', { timeout: 120_000 }, () =>
+  check(lstmSpec({ hiddenSize: 64, layers: 2, embeddingSize: 16 }), charIO, 3, 100, wasm(true), -1, 1));
 
 test('defaultGemm picks OpenBLAS only when its bridge finds OpenBLAS, else the wasm kernel; it says which and why', () => {
   const g = defaultGemm();
@@ -120,6 +127,7 @@ test('defaultGemm picks OpenBLAS only when its bridge finds OpenBLAS, else the w
   else {
     assert.equal(g.name, 'wasm-simd');
     assert.equal(g.label, 'wasm SIMD (1 thread)');
+    assert.ok(g.lstmStep, 'the wasm kernel brings the elementwise steps too');
     assert.match(g.skipped?.[0] ?? '', /^native BLAS: /, 'the reason the native bridge was not used is given');
   }
 });
@@ -129,7 +137,7 @@ test('an all-zero mask gives zero loss and zero gradients', () => {
   const batch = randomBatch(tokenIO, 2, 4, 3);
   batch.mask.fill(0);
   const w = randomWeights(spec, tokenIO, 1);
-  const kernel = new FusedLstm({ hidden: 5, layers: 1, input: 'onehot', inputSize: 6, embedSize: 0, outputSize: 6, loss: 'xent', cellActivation: 'tanh', candidateActivation: 'tanh' }, jsSgemm);
+  const kernel = new FusedLstm({ hidden: 5, layers: 1, input: 'onehot', inputSize: 6, embedSize: 0, outputSize: 6, loss: 'xent', cellActivation: 'tanh', candidateActivation: 'tanh' }, jsSgemm, loadWasmKernel().kernel?.lstmStep ?? null);
   const f = (n: string): Float32Array => w[n].data as Float32Array;
   const res = kernel.run(batch, 2, 4, { Wx: [f('layer0.Wx')], Wh: [f('layer0.Wh')], b: [f('layer0.b')], Wr: f('readout.W'), br: f('readout.b') }, null, null, null);
   assert.equal(res.loss, 0);

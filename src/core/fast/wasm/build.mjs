@@ -1,4 +1,4 @@
-// Builds the WebAssembly SIMD GEMM (sgemm.c) into dist/fused-sgemm.wasm with clang targeting
+// Builds the WebAssembly SIMD kernel (sgemm.c: GEMM; lstm-step.c: the LSTM's elementwise steps) into dist/fused-kernel.wasm with clang targeting
 // wasm32 and wasm-ld (Debian: clang lld). Run by esbuild.mjs, so `npm run build` and every
 // package carry it. Never fails the build: without the tools it says so in one line and the fused
 // kernel uses its JavaScript GEMM.
@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../../..');
-const out = join(root, 'dist', 'fused-sgemm.wasm');
+const out = join(root, 'dist', 'fused-kernel.wasm');
 const cc = process.env.WASM_CC || 'clang';
 const args = [
   '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib',
   '-Wl,--no-entry', '-Wl,--export=__heap_base', `-Wl,--initial-memory=${1 << 20}`,
-  '-o', out, join(here, 'sgemm.c'),
+  '-o', out, join(here, 'sgemm.c'), join(here, 'lstm-step.c'),
 ];
 mkdirSync(dirname(out), { recursive: true });
 const res = spawnSync(cc, args, { encoding: 'utf8' });
