@@ -1,15 +1,15 @@
 // One measurement of the INSTALLED package: forks <extension>/dist/trainer.js (the trainer users
 // run, from a .vsix unpacked as VS Code does; bench/run.ts installs it) from a scratch folder,
-// with PATH reduced to node's own folder (no compiler visible) and no LD_LIBRARY_PATH, trains
+// with PATH holding node alone (no compiler visible) and no LD_LIBRARY_PATH, trains
 // the bench workload through the trainer protocol and reads each step's wall time from its
 // metrics. Prints one RESULT line like bench/worker.ts.
 // Usage: node --import tsx bench/installedWorker.ts <extensionDir> <H> <T> [opts JSON]
 // Workload: character text of 32 symbols (one-hot I = V = 32), B = 32, softmax CE at every
 // step, BPTT, clipping and Adam, recording on at every step (sample 0), no run folder.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { TrainerClient } from '../src/extension/trainerClient';
 import type { RunSpec } from '../src/protocol/spec';
 import type { WorkerOptions, WorkerResult } from './worker';
@@ -55,11 +55,15 @@ async function main(): Promise<void> {
       backend: 'wasm',
       seed: 1,
     };
+    // PATH holds node alone (node's own folder may also hold cc, clang…).
+    const bin = join(scratch, 'bin');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
     const here = process.cwd();
     process.chdir(scratch); // the trainer's current directory: a scratch folder, not the repository
     const client = new TrainerClient({
       trainerPath: join(ext, 'dist', 'trainer.js'),
-      env: { PATH: dirname(process.execPath), LD_LIBRARY_PATH: '' },
+      env: { PATH: bin, LD_LIBRARY_PATH: '' },
     });
     process.chdir(here);
     const times: number[] = [];

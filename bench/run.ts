@@ -72,7 +72,7 @@ async function installPackage(): Promise<string> {
   const { installVsix } = (await import(join(root, 'scripts/install-vsix.mjs'))) as { installVsix: (v: string, d: string) => string };
   installedExt = installVsix(vsix, join(scratch, 'extensions'));
   const pieces = readdirSync(join(installedExt, 'dist')).filter((f) => /\.(wasm|node)$/.test(f));
-  console.log(`installed package: ${installedExt} (${(statSync(vsix).size / 2 ** 20).toFixed(2)} MiB .vsix; kernels: ${pieces.join(', ')}); its trainer runs from a scratch folder with PATH=${dirname(process.execPath)} only`);
+  console.log(`installed package: ${installedExt} (${(statSync(vsix).size / 2 ** 20).toFixed(2)} MiB .vsix; kernels: ${pieces.join(', ')}); its trainer runs from a scratch folder, PATH holding node alone`);
   return scratch;
 }
 

@@ -1,6 +1,6 @@
-// Builds the WebAssembly SIMD kernel (sgemm.c: GEMM; lstm-step.c: the LSTM's elementwise steps) into dist/fused-kernel.wasm with clang targeting
-// wasm32 and wasm-ld (Debian: clang lld). Run by esbuild.mjs, so `npm run build` and every
-// package carry it. Never fails the build: without the tools it says so in one line and the fused
+// Builds the WebAssembly SIMD kernel (sgemm.c: GEMM; lstm-step.c: the LSTM elementwise steps)
+// into dist/fused-kernel.wasm with clang targeting wasm32 and wasm-ld (Debian: clang lld). Run
+// by esbuild.mjs, so `npm run build` and every package carry it. Never fails the build: without the tools it says so in one line and the fused
 // kernel uses its JavaScript GEMM.
 // Usage: node src/core/fast/wasm/build.mjs
 import { spawnSync } from 'node:child_process';
