@@ -5,7 +5,7 @@
 // timesteps·samples/s, GFLOP/s, peak RSS, threads and the ratios the performance targets are
 // stated in; saves bench/results/latest.json.
 // Usage: node --import tsx bench/run.ts [--quick] [--configs=64x100,256x500] [--variants=a,b]
-//        [--min-seconds=6] [--no-torch]
+//        [--min-seconds=6] [--no-torch] [--save=name.json (default latest.json)]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
 
   const outDir = join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, quick ? 'quick.json' : 'latest.json');
+  const file = join(outDir, flag('save') ?? (quick ? 'quick.json' : 'latest.json'));
   writeFileSync(file, JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machine: { cpu: cpuModel(), cores: os.cpus().length, memGiB: os.totalmem() / 2 ** 30, node: process.version }, loadavg: { start: load0, end: load1 }, B, I, V, results, checks }, null, 2));
   console.log(`saved ${file}`);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
