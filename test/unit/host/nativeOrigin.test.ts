@@ -166,3 +166,23 @@ test('control: an addon inside the install folder is loaded when trusted, refuse
     rmSync(own, { force: true });
   }
 });
+
+test('corrupted native and wasm pieces in the package: training says which files failed and why, and runs on the JavaScript GEMM', { timeout: 120_000 }, async () => {
+  const own = join(ext, 'dist', 'fastblas.node');
+  const kernel = join(ext, 'dist', 'fused-kernel.wasm');
+  const good = readFileSync(kernel);
+  writeFileSync(own, Buffer.from('this is not a shared object'));
+  writeFileSync(kernel, good.subarray(0, 40)); // truncated
+  try {
+    const { exit, log } = await trainFrom(workspace, join(workspace, '.rnn-debugger', 'runs', 'corrupted'));
+    assert.equal(exit.code, 0, log.join('\n'));
+    const lines = log.filter((l) => l.includes('GEMM fallback:'));
+    console.log(lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes(`native BLAS: ${own} failed to load:`)), log.join('\n'));
+    assert.ok(lines.some((l) => l.includes(`wasm SIMD: ${kernel} failed to load:`)), log.join('\n'));
+    assert.ok(log.some((l) => /model: lstm, fused:js /.test(l)), 'training fell back to the JavaScript GEMM');
+  } finally {
+    rmSync(own, { force: true });
+    writeFileSync(kernel, good);
+  }
+});
