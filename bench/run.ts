@@ -22,8 +22,8 @@ const B = 32, I = 32, V = 32;
 /** Nominal FLOPs of one step (forward + backward ≈ 3× forward, 2 FLOPs per multiply-add). */
 const flops = (H: number, T: number): number => 6 * B * T * 4 * H * (I + H) + 6 * B * T * H * V;
 
-const TS_VARIANTS = ['installed-rec', 'fused-rec', 'fused-wasm-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers'];
-const PY_VARIANTS = ['torch-nnlstm', 'torch-cell'];
+const TS_VARIANTS = ['installed-rec', 'fused-rec', 'fused-wasm-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers', 'gru-rec', 'rnn-rec'];
+const PY_VARIANTS = ['torch-nnlstm', 'torch-cell', 'torch-nngru', 'torch-nnrnn'];
 const LABEL: Record<string, string> = {
   'installed-rec': '**installed package** (universal .vsix), rec. on',
   'fused-rec': 'dev build, fused, default GEMM, rec. on',
@@ -32,6 +32,10 @@ const LABEL: Record<string, string> = {
   'fused-js-rec': 'dev build, fused, JS GEMM, rec. on',
   'reference-rec': 'ours, tfjs op-by-op engine, rec. on',
   tflayers: 'tf.layers.lstm (same backend)',
+  'gru-rec': 'GRU, as trained today (op-by-op engine), rec. on',
+  'rnn-rec': 'vanilla RNN, as trained today (op-by-op engine), rec. on',
+  'torch-nngru': 'PyTorch nn.GRU',
+  'torch-nnrnn': 'PyTorch nn.RNN (tanh)',
   'torch-nnlstm': 'PyTorch nn.LSTM',
   'torch-cell': 'PyTorch LSTMCell + retain_grad + gates',
 };
@@ -179,6 +183,10 @@ async function main(): Promise<void> {
   const checks: { what: string; value: string; pass: boolean | null }[] = [];
   for (const [H, T] of all.map(([h, t]) => [h, t] as const)) {
     const inst = get('installed-rec', H, T)?.median, nn = get('torch-nnlstm', H, T)?.median;
+    for (const [ours, theirs, name] of [['gru-rec', 'torch-nngru', 'GRU'], ['rnn-rec', 'torch-nnrnn', 'vanilla RNN']] as const) {
+      const a = get(ours, H, T)?.median, b = get(theirs, H, T)?.median;
+      if (a && b) checks.push({ what: `H=${H} T=${T} ${name} ÷ PyTorch ≤ 2.0`, value: `${fmt(a / b, 2)}`, pass: a / b <= 2 });
+    }
     if (inst && nn) checks.push({ what: `H=${H} T=${T} installed universal package ÷ PyTorch nn.LSTM ≤ 2.0 (goal 1.0)`, value: `${fmt(inst / nn, 2)}`, pass: inst / nn <= 2 });
     else if (inst) checks.push({ what: `H=${H} T=${T} installed universal package ÷ PyTorch nn.LSTM ≤ 2.0`, value: 'PyTorch not measured', pass: null });
   }

@@ -13,7 +13,7 @@ import { defaultWasmDir, selectBackend } from '../src/core/backend';
 import type { Batch, ModelIO, RecurrentModel, TraceRequest } from '../src/core/types';
 import type { ModelSpec } from '../src/protocol/spec';
 
-export const VARIANTS = ['fused-rec', 'fused-norec', 'fused-wasm-rec', 'fused-js-rec', 'reference-rec', 'tflayers'] as const;
+export const VARIANTS = ['fused-rec', 'fused-norec', 'fused-wasm-rec', 'fused-js-rec', 'reference-rec', 'gru-rec', 'rnn-rec', 'tflayers'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface WorkerOptions {
@@ -125,6 +125,15 @@ async function main(): Promise<void> {
     case 'fused-js-rec': {
       const m = createFastModel(lstmSpec(H), io, 1, { gemm: { name: 'js', sgemm: jsSgemm } });
       note = m.path;
+      step = modelStep(m, batch, trace);
+      break;
+    }
+    case 'gru-rec':
+    case 'rnn-rec': {
+      // The other cells as training runs them today (createFastModel falls back to the op-by-op engine).
+      const cell = variant === 'gru-rec' ? 'gru' : 'rnn';
+      const m = createFastModel({ ...lstmSpec(H), cell }, io, 1);
+      note = `${cell}: ${m.computePath}`;
       step = modelStep(m, batch, trace);
       break;
     }
