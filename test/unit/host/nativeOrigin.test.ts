@@ -18,6 +18,7 @@ import { SavedRunEvaluator } from '../../../src/extension/savedRunEvaluator';
 import { TrainerClient, type TrainerExit } from '../../../src/extension/trainerClient';
 import type { RunSpec } from '../../../src/protocol/spec';
 import { repoRoot } from './buildTrainer';
+import { withDistLock } from './distLock';
 import { tinySpec } from './fixtures';
 
 let tmp = '';
@@ -50,7 +51,7 @@ __attribute__((constructor)) static void planted(void) {
   }
   // The package as users get it, unpacked as VS Code does.
   const vsix = join(tmp, 'rnn-debugger.vsix');
-  const p = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs'), '--out', vsix], { cwd: repoRoot, encoding: 'utf8' });
+  const p = withDistLock(() => spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs'), '--out', vsix], { cwd: repoRoot, encoding: 'utf8' }));
   assert.equal(p.status, 0, `packaging failed: ${p.stdout}\n${p.stderr}`);
   const { installVsix } = (await import(join(repoRoot, 'scripts/install-vsix.mjs'))) as { installVsix: (v: string, d: string) => string };
   const extensions = join(tmp, 'home', '.vscode', 'extensions');

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './buildTrainer';
+import { withDistLock } from './distLock';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rnn-package-targets-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -27,9 +28,11 @@ function pack(target: string, build: boolean): { vsix: string; stdout: string } 
 test('platform packages: tagged, wasm kernel everywhere, native pieces only on the platform they were built on', { timeout: 180_000 }, async () => {
   const host = `${process.platform}-${process.arch}`;
   const other = host === 'linux-arm64' ? 'darwin-x64' : 'linux-arm64';
-  const mine = pack(host, true);
-  const natives = readdirSync(join(repoRoot, 'dist')).filter((f) => f.endsWith('.node'));
-  const theirs = pack(other, false);
+  const { mine, natives, theirs } = withDistLock(() => ({
+    mine: pack(host, true),
+    natives: readdirSync(join(repoRoot, 'dist')).filter((f) => f.endsWith('.node')),
+    theirs: pack(other, false),
+  }));
   for (const [target, p] of [[host, mine], [other, theirs]] as const) {
     const e = await entries(p.vsix);
     assert.match(e.get('extension.vsixmanifest')?.toString('utf8') ?? '', new RegExp(`TargetPlatform="${target}"`), `${target} is tagged`);
