@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     }
     case 'gru-rec':
     case 'rnn-rec': {
-      // The other cells as training runs them today (createFastModel falls back to the op-by-op engine).
+      // The other cells as training runs them (createFastModel: fused RNN, op-by-op GRU).
       const cell = variant === 'gru-rec' ? 'gru' : 'rnn';
       const m = createFastModel({ ...lstmSpec(H), cell }, io, 1);
       note = `${cell}: ${m.computePath}`;

@@ -151,8 +151,8 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
 
     if (opts.modelFactory) model = opts.modelFactory(spec, data);
     else {
-      // The fused kernel runs the plain LSTM ~10× faster than the op-by-op engine; other cells
-      // (and the parameters, evaluate and export of every cell) are the reference engine's.
+      // The fused kernel runs the plain LSTM and the vanilla RNN ~10× faster than the op-by-op
+      // engine; other cells (and the parameters and export of every cell) are the reference engine's.
       const fast = createFastModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
       hooks.onLog(`model: ${spec.model.cell}, ${fast.path} (${fast.computePath})`);
       // Which native / wasm piece was not used and why (a missing or broken file is not fatal).

@@ -1,6 +1,6 @@
-// createFastModel: the RecurrentModel interface backed by the fused LSTM kernel. Parameters,
-// initialisation, evaluate, export and import are the reference engine's (createModel); only
-// forwardBackward runs fused. Cells other than the plain LSTM use the reference engine as is.
+// createFastModel: the RecurrentModel interface backed by the fused kernel (plain LSTM and
+// vanilla RNN). Parameters, initialisation, export and import are the reference engine's
+// (createModel); forwardBackward and evaluate run fused. Other cells use the reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../../protocol/spec';
@@ -33,7 +33,7 @@ export interface FastModel extends InstrumentedModel {
 
 /** Why the fused kernel cannot run this spec, or null when it can. */
 export function fastPathUnsupported(spec: ModelSpec): string | null {
-  if (spec.cell !== 'lstm') return `the fused kernel covers the plain LSTM only (cell '${spec.cell}')`;
+  if (spec.cell !== 'lstm' && spec.cell !== 'rnn') return `the fused kernel covers the plain LSTM and the vanilla RNN only (cell '${spec.cell}')`;
   return null;
 }
 
@@ -82,7 +82,8 @@ class FusedModel implements FastModel {
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
-    this.computePath = `CPU · fused LSTM · ${gemm.label ?? gemm.name}`;
+    const rnn = spec.cell === 'rnn';
+    this.computePath = `CPU · fused ${rnn ? 'RNN' : 'LSTM'} · ${gemm.label ?? gemm.name}${rnn && gemm.lstmStep ? ' (its gate maths in JavaScript)' : ''}`;
     const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
     this.kernel = new FusedLstm(
       {
@@ -95,6 +96,8 @@ class FusedModel implements FastModel {
         loss: io.loss,
         cellActivation: spec.cellActivation,
         candidateActivation: spec.candidateActivation,
+        cell: rnn ? 'rnn' : 'lstm',
+        rnnActivation: spec.rnnActivation,
       },
       gemm.sgemm,
       gemm.lstmStep ?? null,
@@ -147,8 +150,9 @@ class FusedModel implements FastModel {
       ? Array.from({ length: spec.layers }, (_, l) => l).filter((l) => !trace.layers || trace.layers.includes(l))
       : [];
     const tau = trace ? (trace.reachFrom < 0 ? T - 1 : Math.min(trace.reachFrom, T - 1)) : 0;
+    const cellState = this.base.spec.cell === 'lstm';
     const res = this.kernel.run(
-      batch, B, T, this.weights(), initial?.h ?? null, initial?.c ?? null,
+      batch, B, T, this.weights(), initial?.h ?? null, cellState ? initial?.c ?? null : null,
       trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
     );
     const p = this.base.params;
@@ -162,7 +166,7 @@ class FusedModel implements FastModel {
     }
     grads['readout.W'] = tf.tensor(g.Wr, p['readout.W'].shape, 'float32');
     grads['readout.b'] = tf.tensor(g.br, p['readout.b'].shape, 'float32');
-    const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: res.finalC } };
+    const result: StepResult = { loss: res.loss, grads, finalState: { h: res.finalH, c: cellState ? res.finalC : null } };
     if (trace) result.trace = this.snapshot(batch, trace, tau, res.stepLoss!, res.records!, H, initial);
     return result;
   }
@@ -172,8 +176,9 @@ class FusedModel implements FastModel {
     const T = batch.steps;
     const I = this.base.io.inputSize;
     const s = trace.sample;
+    const lstm = this.base.spec.cell === 'lstm';
     const layers: LayerTrace[] = records.map((r) => {
-      const values: Record<string, Float32Array> = { h: r.h, c: r.c, f: r.f, i: r.i, g: r.g, o: r.o };
+      const values: Record<string, Float32Array> = lstm ? { h: r.h, c: r.c, f: r.f, i: r.i, g: r.g, o: r.o } : { h: r.h, a: r.a! };
       // The spectra come from the recorded values and W_h, as on the reference engine.
       const spectra = trace.jacobian
         ? jacobianSpectra({
@@ -193,12 +198,12 @@ class FusedModel implements FastModel {
         units: H,
         values,
         dh: r.dh,
-        dc: r.dc,
         dhNorm: rowNorms(r.dh, T, H),
-        dcNorm: rowNorms(r.dc, T, H),
         reachH: r.reachH,
-        reachC: r.reachC,
-        saturation: { f: saturation(r.f, T, H), i: saturation(r.i, T, H), o: saturation(r.o, T, H) },
+        // The cell state's gradients and the sigmoid gates' saturation exist for the LSTM only.
+        ...(lstm
+          ? { dc: r.dc, dcNorm: rowNorms(r.dc, T, H), reachC: r.reachC, saturation: { f: saturation(r.f, T, H), i: saturation(r.i, T, H), o: saturation(r.o, T, H) } }
+          : { saturation: {} as LayerTrace['saturation'] }),
       };
     });
     return {
@@ -216,8 +221,9 @@ class FusedModel implements FastModel {
 
   evaluate(batch: Batch, initial?: RecurrentState | null): { loss: number; finalState: RecurrentState } {
     this.check(batch);
-    const res = this.kernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, initial?.c ?? null, null, true);
-    return { loss: res.loss, finalState: { h: res.finalH, c: res.finalC } };
+    const cellState = this.base.spec.cell === 'lstm';
+    const res = this.kernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, cellState ? initial?.c ?? null : null, null, true);
+    return { loss: res.loss, finalState: { h: res.finalH, c: cellState ? res.finalC : null } };
   }
 
   exportWeights(): Record<string, { shape: number[]; data: Float32Array }> {
