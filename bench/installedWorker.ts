@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const skipped = await done;
     const log = client.logTail;
     await client.stop(30_000);
-    const model = log.find((l) => / model: | model: |^model: /.test(l) || l.includes('model: ')) ?? '';
+    const model = log.find((l) => l.includes('model: ')) ?? '';
     const backend = log.find((l) => l.includes('backend ')) ?? '';
     const res: WorkerResult & { wallSeconds: number; log: string[] } = {
       ...base, times, first, median: skipped ? null : median(times), rssMB: rss, backend,
