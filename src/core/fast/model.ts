@@ -83,7 +83,9 @@ class FusedModel implements FastModel {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
     const rnn = spec.cell === 'rnn';
-    this.computePath = `CPU · fused ${rnn ? 'RNN' : 'LSTM'} · ${gemm.label ?? gemm.name}${rnn && gemm.lstmStep ? ' (its gate maths in JavaScript)' : ''}`;
+    // The RNN's elementwise step is JavaScript whatever the provider: its label names the GEMM only.
+    const label = gemm.label ?? gemm.name;
+    this.computePath = `CPU · fused ${rnn ? 'RNN' : 'LSTM'} · ${rnn ? label.replace(' + wasm SIMD gates', '') : label}`;
     const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
     this.kernel = new FusedLstm(
       {
