@@ -1,11 +1,14 @@
 // `npm run bench`: the instrumented training step against its baselines, one sitting, each
-// configuration in its own process. Prints s/step, timesteps·samples/s, GFLOP/s, peak RSS and
-// the ratios the performance targets are stated in; saves bench/results/latest.json.
+// configuration in its own process. Headline: the INSTALLED package (the universal .vsix built by
+// scripts/package.mjs, unpacked as VS Code does into a scratch extensions folder, its trainer run
+// with no compiler on PATH; bench/installedWorker.ts), beside the dev build. Prints s/step,
+// timesteps·samples/s, GFLOP/s, peak RSS, threads and the ratios the performance targets are
+// stated in; saves bench/results/latest.json.
 // Usage: node --import tsx bench/run.ts [--quick] [--configs=64x100,256x500] [--variants=a,b]
-//        [--min-seconds=6] [--no-torch]
+//        [--min-seconds=6] [--no-torch] [--save=name.json (default latest.json)]
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { WorkerOptions, WorkerResult } from './worker';
@@ -19,14 +22,20 @@ const B = 32, I = 32, V = 32;
 /** Nominal FLOPs of one step (forward + backward ≈ 3× forward, 2 FLOPs per multiply-add). */
 const flops = (H: number, T: number): number => 6 * B * T * 4 * H * (I + H) + 6 * B * T * H * V;
 
-const TS_VARIANTS = ['fused-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers'];
-const PY_VARIANTS = ['torch-nnlstm', 'torch-cell'];
+const TS_VARIANTS = ['installed-rec', 'fused-rec', 'fused-wasm-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers', 'gru-rec', 'rnn-rec'];
+const PY_VARIANTS = ['torch-nnlstm', 'torch-cell', 'torch-nngru', 'torch-nnrnn'];
 const LABEL: Record<string, string> = {
-  'fused-rec': 'ours, fused, recording on',
-  'fused-norec': 'ours, fused, recording off',
-  'fused-js-rec': 'ours, fused, JS GEMM fallback, rec. on',
+  'installed-rec': '**installed package** (universal .vsix), rec. on',
+  'fused-rec': 'dev build, fused, default GEMM, rec. on',
+  'fused-wasm-rec': 'dev build, fused, wasm SIMD GEMM, rec. on',
+  'fused-norec': 'dev build, fused, default GEMM, rec. off',
+  'fused-js-rec': 'dev build, fused, JS GEMM, rec. on',
   'reference-rec': 'ours, tfjs op-by-op engine, rec. on',
   tflayers: 'tf.layers.lstm (same backend)',
+  'gru-rec': 'GRU as training runs it (op-by-op engine), rec. on',
+  'rnn-rec': 'vanilla RNN as training runs it (fused kernel), rec. on',
+  'torch-nngru': 'PyTorch nn.GRU',
+  'torch-nnrnn': 'PyTorch nn.RNN (tanh)',
   'torch-nnlstm': 'PyTorch nn.LSTM',
   'torch-cell': 'PyTorch LSTMCell + retain_grad + gates',
 };
@@ -35,7 +44,9 @@ const configs: [number, number][] = (flag('configs') ?? (quick ? '64x100' : '64x
   .split(',')
   .map((c) => c.split('x').map(Number) as [number, number]);
 const memoryConfig: [number, number] | null = quick || flag('configs') ? null : [256, 1000];
-let variants = flag('variants')?.split(',') ?? (quick ? ['fused-rec', 'fused-norec', 'reference-rec', 'torch-nnlstm', 'torch-cell'] : [...TS_VARIANTS, ...PY_VARIANTS]);
+let variants = flag('variants')?.split(',') ?? (quick ? ['installed-rec', 'fused-rec', 'fused-norec', 'torch-nnlstm', 'torch-cell'] : [...TS_VARIANTS, ...PY_VARIANTS]);
+/** The installed extension's folder (set by installPackage()). */
+let installedExt = '';
 const minSeconds = Number(flag('min-seconds') ?? (quick ? 2 : 6));
 const cap = 40;
 
@@ -53,11 +64,29 @@ function ensureNative(): void {
   if (!existsSync(join(root, 'dist', 'fastblas.node'))) spawnSync(process.execPath, [join(root, 'src/core/fast/native/build.mjs')], { stdio: 'inherit' });
 }
 
+/**
+ * Builds the universal .vsix (scripts/package.mjs) and unpacks it as VS Code does into a scratch
+ * extensions folder outside the repository; returns the scratch root (removed at the end).
+ */
+async function installPackage(): Promise<string> {
+  const scratch = mkdtempSync(join(os.tmpdir(), 'rnn-bench-vsix-'));
+  const vsix = join(scratch, 'rnn-debugger.vsix');
+  const r = spawnSync(process.execPath, [join(root, 'scripts/package.mjs'), '--out', vsix], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`packaging failed: ${r.stdout}\n${r.stderr}`);
+  const { installVsix } = (await import(join(root, 'scripts/install-vsix.mjs'))) as { installVsix: (v: string, d: string) => string };
+  installedExt = installVsix(vsix, join(scratch, 'extensions'));
+  const pieces = readdirSync(join(installedExt, 'dist')).filter((f) => /\.(wasm|node)$/.test(f));
+  console.log(`installed package: ${installedExt} (${(statSync(vsix).size / 2 ** 20).toFixed(2)} MiB .vsix; kernels: ${pieces.join(', ')}); its trainer runs from a scratch folder, PATH holding node alone`);
+  return scratch;
+}
+
 function runOne(variant: string, H: number, T: number, py: string | null): WorkerResult {
   const opts: WorkerOptions = { capSeconds: cap, minSeconds, minReps: 3, maxReps: quick ? 10 : 30 };
   const cmd = variant.startsWith('torch-')
     ? { bin: py!, argv: [join(root, 'bench/torch_baseline.py'), variant.slice(6), String(H), String(T), JSON.stringify(opts)] }
-    : { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/worker.ts'), variant, String(H), String(T), JSON.stringify(opts)] };
+    : variant === 'installed-rec'
+      ? { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/installedWorker.ts'), installedExt, String(H), String(T), JSON.stringify(opts)] }
+      : { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/worker.ts'), variant, String(H), String(T), JSON.stringify(opts)] };
   const t0 = Date.now();
   const r = spawnSync(cmd.bin, cmd.argv, { cwd: root, encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
@@ -80,11 +109,21 @@ function cpuModel(): string {
   }
 }
 
-function main(): void {
+/** Threads each side used, as far as the process says (ours: the GEMM label; PyTorch: its settings). */
+function threadsOf(r: WorkerResult): string {
+  if (r.variant.startsWith('torch-')) return 'torch 1 + OpenBLAS pthread pool';
+  const m = /\((\d+) threads?\)/.exec(r.note ?? '');
+  if (m) return `${m[1]} (GEMM)`;
+  if (/OpenBLAS/.test(r.note ?? '')) return 'OpenBLAS pool';
+  return '1';
+}
+
+async function main(): Promise<void> {
   ensureNative();
+  const scratch = variants.includes('installed-rec') ? await installPackage() : null;
   const py = findTorchPython();
   if (!py) {
-    console.log('PyTorch not found: the torch baselines are skipped. To measure them on Debian:\n  apt-get install python3-torch libopenblas0-pthread');
+    console.log('PyTorch: not measured (not installed). To measure it on Debian:\n  apt-get install python3-torch libopenblas0-pthread');
     variants = variants.filter((v) => !v.startsWith('torch-'));
   }
   const startedAt = new Date().toISOString();
@@ -94,7 +133,7 @@ function main(): void {
 
   const results: WorkerResult[] = [];
   const all: [number, number, string[]][] = configs.map(([H, T]) => [H, T, variants]);
-  if (memoryConfig) all.push([memoryConfig[0], memoryConfig[1], variants.filter((v) => ['fused-rec', 'fused-norec', 'torch-nnlstm', 'torch-cell'].includes(v))]);
+  if (memoryConfig) all.push([memoryConfig[0], memoryConfig[1], variants.filter((v) => ['installed-rec', 'fused-rec', 'fused-norec', 'torch-nnlstm', 'torch-cell'].includes(v))]);
   for (const [H, T, vs] of all) {
     process.stderr.write(`H=${H} T=${T}\n`);
     for (const v of vs) {
@@ -115,25 +154,42 @@ function main(): void {
   // ---- table per configuration ----
   const get = (v: string, H: number, T: number): WorkerResult | undefined => results.find((r) => r.variant === v && r.H === H && r.T === T);
   for (const [H, T, vs] of all) {
-    const ours = get('fused-rec', H, T);
+    const ours = get('installed-rec', H, T) ?? get('fused-rec', H, T);
     console.log(`\nH=${H}, T=${T}  (nominal ${(flops(H, T) / 1e9).toFixed(2)} GFLOP/step)`);
-    console.log('| variant | s/step | steps·samples/s | GFLOP/s | peak RSS MB | this ÷ ours (rec. on) |');
-    console.log('|---|---|---|---|---|---|');
+    console.log(`| variant | s/step | steps·samples/s | GFLOP/s | peak RSS MB | threads | this ÷ ${ours?.variant === 'installed-rec' ? 'installed' : 'dev build'} |`);
+    console.log('|---|---|---|---|---|---|---|');
     for (const v of vs) {
       const r = get(v, H, T);
       if (!r) continue;
       if (r.median == null) {
-        console.log(`| ${LABEL[v] ?? v} | ${r.skipped ?? 'n/a'} | | | ${r.rssMB ? r.rssMB.toFixed(0) : ''} | |`);
+        console.log(`| ${LABEL[v] ?? v} | ${r.skipped ?? 'n/a'} | | | ${r.rssMB ? r.rssMB.toFixed(0) : ''} | | |`);
         continue;
       }
       const ratio = ours?.median ? r.median / ours.median : null;
-      console.log(`| ${LABEL[v] ?? v} | ${fmt(r.median)} | ${k((T * B) / r.median)} | ${fmt(flops(H, T) / r.median / 1e9, 1)} | ${r.rssMB.toFixed(0)} | ${fmt(ratio, 2)}× |`);
+      console.log(`| ${LABEL[v] ?? v} | ${fmt(r.median)} | ${k((T * B) / r.median)} | ${fmt(flops(H, T) / r.median / 1e9, 1)} | ${r.rssMB.toFixed(0)} | ${threadsOf(r)} | ${fmt(ratio, 2)}× |`);
     }
   }
+
+  console.log('\nWhat each of ours ran on:');
+  for (const v of variants.filter((x) => !x.startsWith('torch-'))) {
+    const r = results.find((x) => x.variant === v && x.note);
+    if (r) console.log(`  ${LABEL[v] ?? v}: ${r.note}`);
+  }
+  const tr = results.find((x) => x.variant.startsWith('torch-') && x.note);
+  if (tr) console.log(`  PyTorch: ${tr.note}; torch.set_num_threads(1), OpenBLAS (pthread build) runs its own pool of up to ${os.cpus().length} threads`);
 
   // ---- the targets ----
   console.log('\nTargets (ours = fused, recording on):');
   const checks: { what: string; value: string; pass: boolean | null }[] = [];
+  for (const [H, T] of all.map(([h, t]) => [h, t] as const)) {
+    const inst = get('installed-rec', H, T)?.median, nn = get('torch-nnlstm', H, T)?.median;
+    for (const [ours, theirs, name] of [['gru-rec', 'torch-nngru', 'GRU'], ['rnn-rec', 'torch-nnrnn', 'vanilla RNN']] as const) {
+      const a = get(ours, H, T)?.median, b = get(theirs, H, T)?.median;
+      if (a && b) checks.push({ what: `H=${H} T=${T} ${name} ÷ PyTorch ≤ 2.0`, value: `${fmt(a / b, 2)}`, pass: a / b <= 2 });
+    }
+    if (inst && nn) checks.push({ what: `H=${H} T=${T} installed universal package ÷ PyTorch nn.LSTM ≤ 2.0 (goal 1.0)`, value: `${fmt(inst / nn, 2)}`, pass: inst / nn <= 2 });
+    else if (inst) checks.push({ what: `H=${H} T=${T} installed universal package ÷ PyTorch nn.LSTM ≤ 2.0`, value: 'PyTorch not measured', pass: null });
+  }
   for (const [H, T] of configs) {
     const on = get('fused-rec', H, T)?.median, off = get('fused-norec', H, T)?.median;
     const lay = get('tflayers', H, T), cell = get('torch-cell', H, T)?.median, nn = get('torch-nnlstm', H, T)?.median;
@@ -157,9 +213,10 @@ function main(): void {
 
   const outDir = join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, quick ? 'quick.json' : 'latest.json');
+  const file = join(outDir, flag('save') ?? (quick ? 'quick.json' : 'latest.json'));
   writeFileSync(file, JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machine: { cpu: cpuModel(), cores: os.cpus().length, memGiB: os.totalmem() / 2 ** 30, node: process.version }, loadavg: { start: load0, end: load1 }, B, I, V, results, checks }, null, 2));
   console.log(`saved ${file}`);
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 }
 
-main();
+void main();

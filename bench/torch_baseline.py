@@ -62,6 +62,18 @@ def main():
             loss.backward()
             opt.step()
             return loss.item()
+    elif variant in ("nngru", "nnrnn"):
+        # The other cells' rows: nn.GRU / nn.RNN (tanh), same workload as nn.LSTM.
+        rnn = (torch.nn.GRU if variant == "nngru" else torch.nn.RNN)(V, H, batch_first=True)
+        params = list(rnn.parameters()) + list(readout.parameters())
+
+        def step():
+            out, _ = rnn(x)
+            loss = ce(readout(out).reshape(B * T, V), targets.reshape(B * T))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss.item()
     elif variant == "cell":
         cell = torch.nn.LSTMCell(V, H)
         params = list(cell.parameters()) + list(readout.parameters())
@@ -93,7 +105,7 @@ def main():
             opt.step()
             return loss.item()
     else:
-        raise SystemExit("variant must be nnlstm or cell")
+        raise SystemExit("variant must be nnlstm, nngru, nnrnn or cell")
 
     opt = torch.optim.Adam(params, lr=1e-3)
     res = {"variant": "torch-" + variant, "H": H, "T": T, "B": B, "times": [], "median": None,

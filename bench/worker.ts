@@ -6,13 +6,20 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../src/core/model';
-import { createFastModel } from '../src/core/fast/model';
+import { createFastModel, type FastModel } from '../src/core/fast/model';
+import { computePathLabel } from '../src/core/computePath';
 import { jsSgemm, loadNativeBlas } from '../src/core/fast/gemm';
+import { loadWasmKernel } from '../src/core/fast/wasmKernel';
 import { defaultWasmDir, selectBackend } from '../src/core/backend';
 import type { Batch, ModelIO, RecurrentModel, TraceRequest } from '../src/core/types';
 import type { ModelSpec } from '../src/protocol/spec';
 
-export const VARIANTS = ['fused-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers'] as const;
+/** The compute path in the words training shows (status.computePath). */
+function pathOf(m: FastModel): string {
+  return computePathLabel(m.path, tf.getBackend(), m.gemm?.label, m.spec.cell);
+}
+
+export const VARIANTS = ['fused-rec', 'fused-norec', 'fused-wasm-rec', 'fused-js-rec', 'reference-rec', 'gru-rec', 'rnn-rec', 'tflayers'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface WorkerOptions {
@@ -108,14 +115,31 @@ async function main(): Promise<void> {
     case 'fused-rec':
     case 'fused-norec': {
       const m = createFastModel(lstmSpec(H), io, 1);
-      note = m.path;
+      note = pathOf(m);
       if (!loadNativeBlas()) note += ' (native BLAS bridge not available)';
       step = modelStep(m, batch, variant === 'fused-rec' ? trace : null);
+      break;
+    }
+    case 'fused-wasm-rec': {
+      const w = loadWasmKernel();
+      if (!w.kernel) throw new Error(`wasm SIMD kernel unavailable: ${w.problem}`);
+      const m = createFastModel(lstmSpec(H), io, 1, { gemm: { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', sgemm: w.kernel.sgemm, lstmStep: w.kernel.lstmStep } });
+      note = pathOf(m);
+      step = modelStep(m, batch, trace);
       break;
     }
     case 'fused-js-rec': {
       const m = createFastModel(lstmSpec(H), io, 1, { gemm: { name: 'js', sgemm: jsSgemm } });
       note = m.path;
+      step = modelStep(m, batch, trace);
+      break;
+    }
+    case 'gru-rec':
+    case 'rnn-rec': {
+      // The other cells as training runs them (createFastModel: fused RNN, op-by-op GRU).
+      const cell = variant === 'gru-rec' ? 'gru' : 'rnn';
+      const m = createFastModel({ ...lstmSpec(H), cell }, io, 1);
+      note = `${cell}: ${pathOf(m)}`;
       step = modelStep(m, batch, trace);
       break;
     }

@@ -45,7 +45,7 @@ function run(cmd, argv) {
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
 if (!args.includes('--no-build')) run(process.execPath, [join(root, 'esbuild.mjs'), '--production']);
-if (!existsSync(join(root, 'dist', 'fused-sgemm.wasm'))) console.log('package: dist/fused-sgemm.wasm is missing (see the build line above): this package trains the LSTM on the JavaScript GEMM');
+if (!existsSync(join(root, 'dist', 'fused-kernel.wasm'))) console.log('package: dist/fused-kernel.wasm is missing (see the build line above): this package trains the LSTM on the JavaScript GEMM');
 // No repository field on purpose (private project); --allow-missing-repository keeps vsce from
 // prompting, which would hang a non-interactive run.
 if (args.includes('--ls')) run(process.execPath, [vsce, 'ls', '--no-dependencies']);
@@ -71,7 +71,7 @@ try {
     console.log(`\n${target}: ${file} (${mib(statSync(file).size)}, ${statSync(file).size} bytes)`);
     for (const [n, b] of entries.sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${n.slice('extension/'.length).padEnd(44)} ${String(b.length).padStart(10)} B`);
     const kinds = [
-      entries.some(([n]) => n === 'extension/dist/fused-sgemm.wasm') ? 'wasm SIMD GEMM' : 'NO wasm GEMM (JavaScript GEMM only)',
+      entries.some(([n]) => n === 'extension/dist/fused-kernel.wasm') ? 'wasm SIMD GEMM' : 'NO wasm GEMM (JavaScript GEMM only)',
       ...entries.filter(([n]) => n.endsWith('.node')).map(([n]) => `native ${n.slice('extension/dist/'.length)} (${hostTarget})`),
     ];
     console.log(`  fused-kernel pieces: ${kinds.join(', ')}`);

@@ -9,9 +9,16 @@ function gemmLabel(name: string): string {
   return name;
 }
 
-/** `gemm`: the GEMM provider's own label when it has one (e.g. "wasm SIMD (1 thread)"). */
-export function computePathLabel(modelPath: string, tfjsBackend: string, gemm?: string): string {
+/**
+ * `gemm`: the GEMM provider's own label when it has one (e.g. "wasm SIMD (1 thread) + wasm SIMD
+ * gates"); `cell`: the fused kernel runs the plain LSTM and the vanilla RNN.
+ */
+export function computePathLabel(modelPath: string, tfjsBackend: string, gemm?: string, cell = 'lstm'): string {
   if (modelPath.startsWith('gpu:')) return modelPath.slice('gpu:'.length);
-  if (modelPath.startsWith('fused:')) return `CPU · fused LSTM · ${gemm ?? gemmLabel(modelPath.slice('fused:'.length))}`;
+  if (modelPath.startsWith('fused:')) {
+    const label = gemm ?? gemmLabel(modelPath.slice('fused:'.length));
+    // The RNN's elementwise step is JavaScript whatever the provider: its label names the GEMM only.
+    return cell === 'rnn' ? `CPU · fused RNN · ${label.replace(' + wasm SIMD gates', '')}` : `CPU · fused LSTM · ${label}`;
+  }
   return `CPU · op-by-op · ${tfjsBackend}`;
 }

@@ -162,8 +162,8 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
       gm.checkFits(spec.train.batchSize, spec.train.seqLength);
       modelPath = gm.path;
     } else {
-      // The fused kernel runs the plain LSTM ~10× faster than the op-by-op engine; other cells
-      // (and the parameters, evaluate and export of every cell) are the reference engine's.
+      // The fused kernel runs the plain LSTM and the vanilla RNN ~10× faster than the op-by-op
+      // engine; other cells (and the parameters and export of every cell) are the reference engine's.
       const fast = createFastModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
       // Which native / wasm piece was not used and why (a missing or broken file is not fatal).
       for (const why of fast.gemm?.skipped ?? []) hooks.onLog(`GEMM fallback: ${why}`);
@@ -172,7 +172,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
       modelPath = fast.path;
     }
     // The compute path that does the work, first line of the CLI and the Output channel.
-    status.computePath = computePathLabel(modelPath, choice.tfjsBackend, gemmName);
+    status.computePath = computePathLabel(modelPath, choice.tfjsBackend, gemmName, spec.model.cell);
     const skipped = Object.entries(choice.skipped).map(([k, v]) => `${k}: ${v}`).join('; ');
     hooks.onLog(`backend ${choice.backend}: ${status.computePath}${skipped ? ` (skipped ${skipped})` : ''}`);
     for (const w of choice.warnings) {

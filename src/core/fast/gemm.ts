@@ -1,12 +1,12 @@
 // Row-major single-precision GEMM for the fused recurrent kernel: the system BLAS through the
 // optional native bridge (dist/fastblas.node of the install folder only, OpenBLAS when installed),
-// the WebAssembly SIMD kernel (wasmGemm.ts) or a JavaScript fallback.
+// the WebAssembly SIMD kernel (wasmKernel.ts) or a JavaScript fallback.
 // C[M,N] = op(A)·op(B) + beta·C, every matrix a Float32Array view with a leading dimension.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installDistDir, nativeAllowed } from '../installDir';
-import { loadWasmGemm } from './wasmGemm';
+import { loadWasmKernel, type LstmStep } from './wasmKernel';
 
 /** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
 export type Sgemm = (
@@ -32,6 +32,8 @@ export interface GemmProvider {
   label?: string;
   /** Why each faster GEMM was not used (file and reason), for the Output channel. */
   skipped?: string[];
+  /** The LSTM's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
+  lstmStep?: LstmStep;
 }
 
 interface NativeBlas {
@@ -160,25 +162,27 @@ export const jsGemm: GemmProvider = { name: 'js', sgemm: jsSgemm, label: 'JavaSc
 
 /**
  * The fastest GEMM available in this process: native OpenBLAS (only the install folder's
- * fastblas.node) > WebAssembly SIMD (the install folder's fused-sgemm.wasm) > JavaScript. A
+ * fastblas.node) > WebAssembly SIMD (the install folder's fused-kernel.wasm) > JavaScript. A
  * bridge that found only a generic libblas.so.3 (often the slow reference BLAS, ≈4 GFLOP/s) is
  * passed over for the wasm kernel (20–28 GFLOP/s on one core).
  */
 export function defaultGemm(): GemmProvider {
   const skipped: string[] = [];
+  const wasm = loadWasmKernel();
+  const lstmStep = wasm.kernel?.lstmStep;
   const nat = loadNativeBlas();
   if (nat && /openblas/i.test(nat.library)) {
     const f = nat.sgemm;
     return {
       name: `native:${nat.library}`,
-      label: `OpenBLAS ${nat.library}`,
-      skipped,
+      label: `OpenBLAS ${nat.library}${lstmStep ? ' + wasm SIMD gates' : ''}`,
+      skipped: lstmStep ? skipped : [`wasm SIMD gates: ${wasm.problem}`],
+      ...(lstmStep ? { lstmStep } : {}),
       sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
     };
   }
   skipped.push(`native BLAS: ${nat ? `found only ${nat.library}, not OpenBLAS` : nativeBlasProblem()}`);
-  const wasm = loadWasmGemm();
-  if (wasm.sgemm) return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', skipped, sgemm: wasm.sgemm };
+  if (wasm.kernel) return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', skipped, sgemm: wasm.kernel.sgemm, lstmStep: wasm.kernel.lstmStep };
   skipped.push(`wasm SIMD: ${wasm.problem}`);
   return { ...jsGemm, skipped };
 }

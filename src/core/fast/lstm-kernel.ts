@@ -3,10 +3,13 @@
 // recording (gates, c, h, ∂L/∂h_t, ∂L/∂c_t of one sample, gradient reach) is read off buffers the
 // backward pass needs anyway, so it costs almost nothing.
 // Layout: time-major rows, row r = t·B + b; gate blocks f, i, g, o (GATE_ORDER.lstm) of H columns.
+// The vanilla RNN (cell 'rnn': h_t = act(a_t), a_t = x_t·Wx + h_{t-1}·Wh + b) runs through the same
+// passes with one block (G = H) holding a_t; what differs is the elementwise step and what is recorded.
 
-import type { Activation } from '../../protocol/spec';
+import type { Activation, CellKind } from '../../protocol/spec';
 import type { LossKind } from '../types';
 import type { Sgemm } from './gemm';
+import type { LstmStep } from './wasmKernel';
 
 export type FusedInput = 'onehot' | 'embedding' | 'numeric';
 
@@ -24,6 +27,12 @@ export interface FusedLstmShape {
   loss: LossKind;
   cellActivation: Activation;
   candidateActivation: Activation;
+  /**
+   * The cell: this CPU kernel runs 'lstm' (default) and the vanilla 'rnn' (activation
+   * rnnActivation); the GPU kernel, which shares this shape, runs every cell.
+   */
+  cell?: CellKind;
+  rnnActivation?: Activation;
 }
 
 /** Parameters as flat row-major arrays, shapes as in RecurrentModel's doc. */
@@ -59,10 +68,12 @@ export interface FusedRecord {
   reachFrom: number;
 }
 
-/** One layer's recording for the traced sample; every matrix [T, H]. */
+/** One layer's recording for the traced sample; every matrix [T, H] (the RNN's: h, a, dh, reachH; the rest empty). */
 export interface FusedLayerRecord {
   layer: number;
   h: Float32Array;
+  /** The RNN's pre-activation a_t. */
+  a?: Float32Array;
   c: Float32Array;
   f: Float32Array;
   i: Float32Array;
@@ -117,18 +128,21 @@ export class FusedLstm {
   constructor(
     readonly shape: Omit<FusedLstmShape, 'batch' | 'steps'>,
     private readonly gemm: Sgemm,
+    /** The per-timestep elementwise maths in wasm SIMD; the JavaScript loops below when absent. */
+    private readonly step: LstmStep | null = null,
   ) {}
 
   private buffers(B: number, T: number): Work {
     const w = this.work;
     if (w && w.B === B && w.T === T) return w;
     const { hidden: H, layers: L, outputSize: O } = this.shape;
+    const G = this.shape.cell === 'rnn' ? H : 4 * H;
     const x0 = this.shape.input === 'embedding' ? this.shape.embedSize : this.shape.input === 'numeric' ? this.shape.inputSize : 0;
     const mk = (n: number): Float32Array => new Float32Array(n);
     this.work = {
       B,
       T,
-      Z: Array.from({ length: L }, () => mk(T * B * 4 * H)),
+      Z: Array.from({ length: L }, () => mk(T * B * G)),
       Hs: Array.from({ length: L }, () => mk((T + 1) * B * H)),
       Cs: Array.from({ length: L }, () => mk((T + 1) * B * H)),
       Ac: Array.from({ length: L }, () => mk(T * B * H)),
@@ -162,8 +176,11 @@ export class FusedLstm {
   ): FusedResult {
     const s = this.shape;
     const { hidden: H, layers: L, outputSize: O } = s;
-    const G = 4 * H;
+    const rnn = s.cell === 'rnn';
+    const reluRnn = s.rnnActivation === 'relu';
+    const G = rnn ? H : 4 * H;
     const gemm = this.gemm;
+    const step = rnn ? null : this.step;
     const w = this.buffers(B, T);
     const TB = T * B;
     const reluCell = s.cellActivation === 'relu';
@@ -194,10 +211,13 @@ export class FusedLstm {
     if (rec) {
       for (const l of [...recLayers].sort((a, b) => a - b)) {
         const m = (): Float32Array => new Float32Array(T * H);
-        const r: FusedLayerRecord = {
-          layer: l, h: m(), c: m(), f: m(), i: m(), g: m(), o: m(), dh: m(), dc: m(),
-          reachH: new Float32Array(T), reachC: new Float32Array(T),
-        };
+        const e = (): Float32Array => new Float32Array(0);
+        const r: FusedLayerRecord = rnn
+          ? { layer: l, h: m(), a: m(), c: e(), f: e(), i: e(), g: e(), o: e(), dh: m(), dc: e(), reachH: new Float32Array(T), reachC: e() }
+          : {
+            layer: l, h: m(), c: m(), f: m(), i: m(), g: m(), o: m(), dh: m(), dc: m(),
+            reachH: new Float32Array(T), reachC: new Float32Array(T),
+          };
         records.push(r);
         recOf.set(l, r);
       }
@@ -228,6 +248,20 @@ export class FusedLstm {
         const zt = t * B * G;
         // z_t += h_{t-1}·Wh  ([B,H]·[H,4H]): the one sequential GEMM per step.
         gemm(false, false, B, G, H, Hs.subarray(t * B * H, (t + 1) * B * H), H, Wh, G, 1, Z.subarray(zt, zt + B * G), G);
+        if (rnn) {
+          // h_t = act(a_t); Z keeps a_t (recorded, and the relu derivative needs it).
+          const no = (t + 1) * B * H;
+          for (let k = 0; k < B * H; k++) {
+            const a = Z[zt + k];
+            Hs[no + k] = reluRnn ? (a > 0 ? a : 0) : Math.tanh(a);
+          }
+          continue;
+        }
+        if (step) {
+          const so = t * B * H;
+          step.forward({ a: Z, o: zt }, { a: Cs, o: so }, { a: Cs, o: so + B * H }, { a: Ac, o: so }, { a: Hs, o: so + B * H }, B, H, reluCell, reluCand);
+          continue;
+        }
         for (let b = 0; b < B; b++) {
           const zo = zt + b * G;
           const so = t * B * H + b * H; // previous state row
@@ -251,7 +285,13 @@ export class FusedLstm {
         }
       }
       const r = recOf.get(l);
-      if (r) {
+      if (r && rnn) {
+        const sb = rec!.sample;
+        for (let t = 0; t < T; t++) {
+          r.h.set(Hs.subarray((t + 1) * B * H + sb * H, (t + 1) * B * H + sb * H + H), t * H);
+          r.a!.set(Z.subarray(t * B * G + sb * G, t * B * G + sb * G + H), t * H);
+        }
+      } else if (r) {
         const sb = rec!.sample;
         for (let t = 0; t < T; t++) {
           const zo = t * B * G + sb * G, so = (t + 1) * B * H + sb * H, ro = t * H;
@@ -290,13 +330,15 @@ export class FusedLstm {
           const target = batch.targetTokens![b * T + t];
           let mx = -Infinity;
           for (let k = 0; k < O; k++) if (Y[yo + k] > mx) mx = Y[yo + k];
+          const yt = Y[yo + target];
           let se = 0;
-          for (let k = 0; k < O; k++) se += Math.exp(Y[yo + k] - mx);
-          ell = -(Y[yo + target] - mx - Math.log(se));
+          // exp once per logit: Y holds e^{y−max} until it is overwritten with ∂L/∂y below.
+          for (let k = 0; k < O; k++) se += Y[yo + k] = Math.exp(Y[yo + k] - mx);
+          ell = -(yt - mx - Math.log(se));
           // ∂ℓ/∂y = softmax(y) − onehot(target), written in place as ∂L/∂y = m/Σm·(p − δ).
           const isReach = rec && b === rec.sample && t === rec.reachFrom;
           for (let k = 0; k < O; k++) {
-            const d = Math.exp(Y[yo + k] - mx) / se - (k === target ? 1 : 0);
+            const d = Y[yo + k] / se - (k === target ? 1 : 0);
             if (isReach) reachDy![k] = d;
             Y[yo + k] = m * scale * d;
           }
@@ -325,7 +367,7 @@ export class FusedLstm {
     const WrT = transpose(wt.Wr, H, O);
 
     // ---- gradient reach: BPTT of ℓ_τ for the traced sample alone, before Z is overwritten ----
-    if (rec) this.reach(rec, reachDy!, B, WhT, WxT, WrT, recOf, reluCell, reluCand);
+    if (rec) this.reach(rec, reachDy!, B, WhT, WxT, WrT, recOf, reluCell, reluCand, rnn ? (reluRnn ? 'relu' : 'tanh') : null);
 
     // ---- BPTT ----
     const gWx = wt.Wx.map((a) => new Float32Array(a.length));
@@ -348,7 +390,35 @@ export class FusedLstm {
       dcNext.fill(0);
       for (let t = T - 1; t >= 0; t--) {
         const zt = t * B * G;
-        for (let b = 0; b < B; b++) {
+        if (rnn) {
+          const Hs = w.Hs[l];
+          for (let b = 0; b < B; b++) {
+            const so = t * B * H + b * H, no = so + B * H, zo = zt + b * G;
+            const tracing = r !== undefined && b === sb;
+            for (let j = 0; j < H; j++) {
+              const dh = dHin[so + j] + dhNext[b * H + j];
+              if (tracing) r.dh[t * H + j] = dh;
+              // ∂L/∂a_t = ∂L/∂h_t · act'(a_t): 1 − h² for tanh, [a > 0] for relu.
+              const h = Hs[no + j];
+              Z[zo + j] = dh * (reluRnn ? (Z[zo + j] > 0 ? 1 : 0) : 1 - h * h);
+            }
+          }
+        } else if (step) {
+          const so = t * B * H;
+          if (r !== undefined) {
+            // The traced row's ∂L/∂h_t and ∂L/∂c_t, before the step overwrites the gates and dcNext.
+            const zo = zt + sb * G, ro = so + sb * H;
+            for (let j = 0; j < H; j++) {
+              const o = Z[zo + 3 * H + j], a = Ac[ro + j];
+              const dh = dHin[ro + j] + dhNext[sb * H + j];
+              const dact = reluCell ? (Cs[ro + B * H + j] > 0 ? 1 : 0) : 1 - a * a;
+              r.dh[t * H + j] = dh;
+              r.dc[t * H + j] = dh * o * dact + dcNext[sb * H + j];
+            }
+          }
+          step.backward({ a: Z, o: zt }, { a: Ac, o: so }, { a: Cs, o: so }, { a: Cs, o: so + B * H }, { a: dHin, o: so },
+            { a: dhNext, o: 0 }, { a: dcNext, o: 0 }, B, H, reluCell, reluCand);
+        } else for (let b = 0; b < B; b++) {
           const zo = zt + b * G, so = t * B * H + b * H, no = so + B * H;
           const tracing = r !== undefined && b === sb;
           for (let j = 0; j < H; j++) {
@@ -420,9 +490,11 @@ export class FusedLstm {
     recOf: Map<number, FusedLayerRecord>,
     reluCell: boolean,
     reluCand: boolean,
+    /** The RNN's activation, or null for the LSTM. */
+    rnnAct: Activation | null,
   ): void {
     const { hidden: H, layers: L, outputSize: O } = this.shape;
-    const G = 4 * H;
+    const G = rnnAct ? H : 4 * H;
     const w = this.work!;
     const tau = rec.reachFrom;
     const sb = rec.sample;
@@ -442,7 +514,15 @@ export class FusedLstm {
       for (let t = tau; t >= 0; t--) {
         const zo = t * B * G + sb * G, so = t * B * H + sb * H, no = so + B * H;
         let nh = 0, nc = 0;
-        for (let j = 0; j < H; j++) {
+        if (rnnAct) {
+          const Hs = w.Hs[l];
+          for (let j = 0; j < H; j++) {
+            const d = dIn[t * H + j] + dhN[j];
+            nh += d * d;
+            const h = Hs[no + j];
+            dz[j] = d * (rnnAct === 'relu' ? (Z[zo + j] > 0 ? 1 : 0) : 1 - h * h);
+          }
+        } else for (let j = 0; j < H; j++) {
           const f = Z[zo + j], i = Z[zo + H + j], g = Z[zo + 2 * H + j], o = Z[zo + 3 * H + j];
           const a = Ac[so + j];
           const d = dIn[t * H + j] + dhN[j];
@@ -459,7 +539,7 @@ export class FusedLstm {
         }
         if (r) {
           r.reachH[t] = Math.sqrt(nh);
-          r.reachC[t] = Math.sqrt(nc);
+          if (!rnnAct) r.reachC[t] = Math.sqrt(nc);
         }
         this.gemm(false, false, 1, H, G, dz, G, WhT[l], H, 0, dhN, H);
         if (dBelow) this.gemm(false, false, 1, H, G, dz, G, WxT[l]!, H, 0, dBelow.subarray(t * H, t * H + H), H);

@@ -1,6 +1,6 @@
-// createFastModel: the RecurrentModel interface backed by the fused LSTM kernel. Parameters,
-// initialisation, evaluate, export and import are the reference engine's (createModel); only
-// forwardBackward runs fused. Cells other than the plain LSTM use the reference engine as is.
+// createFastModel: the RecurrentModel interface backed by the fused kernel (plain LSTM and
+// vanilla RNN). Parameters, initialisation, export and import are the reference engine's
+// (createModel); forwardBackward and evaluate run fused. Other cells use the reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
 import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
@@ -29,7 +29,7 @@ export interface FastModel extends InstrumentedModel {
 
 /** Why the fused kernel cannot run this spec, or null when it can. */
 export function fastPathUnsupported(spec: ModelSpec): string | null {
-  if (spec.cell !== 'lstm') return `the fused kernel covers the plain LSTM only (cell '${spec.cell}')`;
+  if (spec.cell !== 'lstm' && spec.cell !== 'rnn') return `the fused kernel covers the plain LSTM and the vanilla RNN only (cell '${spec.cell}')`;
   return null;
 }
 
@@ -53,6 +53,8 @@ export function fusedShape(spec: ModelSpec, io: ModelIO): FusedLstm['shape'] {
     loss: io.loss,
     cellActivation: spec.cellActivation,
     candidateActivation: spec.candidateActivation,
+    cell: spec.cell,
+    rnnActivation: spec.rnnActivation,
   };
 }
 
@@ -68,7 +70,7 @@ export class FusedModel implements FastModel {
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
-    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm);
+    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null);
   }
 
   get spec(): ModelSpec {
@@ -113,7 +115,7 @@ export class FusedModel implements FastModel {
     if (trace && (trace.sample < 0 || trace.sample >= B)) throw new Error(`trace sample ${trace.sample} outside batch of ${B}`);
     const { layers, tau } = this.traceTargets(T, trace);
     const res = this.kernel.run(
-      batch, B, T, this.weights(), initial?.h ?? null, initial?.c ?? null,
+      batch, B, T, this.weights(), initial?.h ?? null, hasCellState(this.base.spec.cell) ? initial?.c ?? null : null,
       trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
     );
     return this.stepResult(batch, res, initial, trace);
@@ -200,8 +202,9 @@ export class FusedModel implements FastModel {
 
   evaluate(batch: Batch, initial?: RecurrentState | null): { loss: number; finalState: RecurrentState } {
     this.check(batch);
-    const res = this.kernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, initial?.c ?? null, null, true);
-    return { loss: res.loss, finalState: { h: res.finalH, c: res.finalC } };
+    const cellState = this.base.spec.cell === 'lstm';
+    const res = this.kernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, cellState ? initial?.c ?? null : null, null, true);
+    return { loss: res.loss, finalState: { h: res.finalH, c: cellState ? res.finalC : null } };
   }
 
   exportWeights(): Record<string, { shape: number[]; data: Float32Array }> {

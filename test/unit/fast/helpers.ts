@@ -15,7 +15,7 @@ export function lstmSpec(over: Partial<ModelSpec> = {}): ModelSpec {
 /** Weights in the engine layout, uniform in ±scale so gates are away from saturation. */
 export function randomWeights(spec: ModelSpec, io: ModelIO, seed: number, scale = 0.5): RefWeights {
   const rng = new Rng(seed);
-  const H = spec.hiddenSize, G = 4 * H;
+  const H = spec.hiddenSize, G = (spec.cell === 'rnn' ? 1 : spec.cell === 'gru' ? 3 : 4) * H;
   const mk = (shape: number[]): { shape: number[]; data: Float32Array } => {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);

@@ -18,6 +18,7 @@ import { SavedRunEvaluator } from '../../../src/extension/savedRunEvaluator';
 import { TrainerClient, type TrainerExit } from '../../../src/extension/trainerClient';
 import type { RunSpec } from '../../../src/protocol/spec';
 import { repoRoot } from './buildTrainer';
+import { withDistLock } from './distLock';
 import { tinySpec } from './fixtures';
 
 let tmp = '';
@@ -50,7 +51,7 @@ __attribute__((constructor)) static void planted(void) {
   }
   // The package as users get it, unpacked as VS Code does.
   const vsix = join(tmp, 'rnn-debugger.vsix');
-  const p = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs'), '--out', vsix], { cwd: repoRoot, encoding: 'utf8' });
+  const p = withDistLock(() => spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs'), '--out', vsix], { cwd: repoRoot, encoding: 'utf8' }));
   assert.equal(p.status, 0, `packaging failed: ${p.stdout}\n${p.stderr}`);
   const { installVsix } = (await import(join(repoRoot, 'scripts/install-vsix.mjs'))) as { installVsix: (v: string, d: string) => string };
   const extensions = join(tmp, 'home', '.vscode', 'extensions');
@@ -165,5 +166,25 @@ test('control: an addon inside the install folder is loaded when trusted, refuse
     assert.ok(log.some((l) => /fused:wasm-simd/.test(l)), 'training fell back to the wasm kernel');
   } finally {
     rmSync(own, { force: true });
+  }
+});
+
+test('corrupted native and wasm pieces in the package: training says which files failed and why, and runs on the JavaScript GEMM', { timeout: 120_000 }, async () => {
+  const own = join(ext, 'dist', 'fastblas.node');
+  const kernel = join(ext, 'dist', 'fused-kernel.wasm');
+  const good = readFileSync(kernel);
+  writeFileSync(own, Buffer.from('this is not a shared object'));
+  writeFileSync(kernel, good.subarray(0, 40)); // truncated
+  try {
+    const { exit, log } = await trainFrom(workspace, join(workspace, '.rnn-debugger', 'runs', 'corrupted'));
+    assert.equal(exit.code, 0, log.join('\n'));
+    const lines = log.filter((l) => l.includes('GEMM fallback:'));
+    console.log(lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes(`native BLAS: ${own} failed to load:`)), log.join('\n'));
+    assert.ok(lines.some((l) => l.includes(`wasm SIMD: ${kernel} failed to load:`)), log.join('\n'));
+    assert.ok(log.some((l) => /model: lstm, fused:js /.test(l)), 'training fell back to the JavaScript GEMM');
+  } finally {
+    rmSync(own, { force: true });
+    writeFileSync(kernel, good);
   }
 });

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { instantiateWasmGemm, loadWasmGemm, WASM_GEMM_FILE } from '../../../src/core/fast/wasmGemm';
+import { instantiateWasmKernel, loadWasmGemm, WASM_KERNEL_FILE } from '../../../src/core/fast/wasmKernel';
 import { installDistDir } from '../../../src/core/installDir';
 import type { Sgemm } from '../../../src/core/fast/gemm';
 import { Rng } from '../../../src/core/init';
@@ -17,7 +17,7 @@ let sgemm: Sgemm;
 
 before(() => {
   const r = spawnSync(process.execPath, [join(import.meta.dirname, '../../../src/core/fast/wasm/build.mjs')], { encoding: 'utf8' });
-  const file = join(installDistDir(), WASM_GEMM_FILE);
+  const file = join(installDistDir(), WASM_KERNEL_FILE);
   assert.ok(existsSync(file), `the wasm kernel was not built: ${r.stdout}${r.stderr}`);
   const loaded = loadWasmGemm();
   assert.ok(loaded.sgemm, loaded.problem ?? '');
@@ -66,7 +66,7 @@ test('a second, larger call after a small one (memory growth) still agrees', () 
 
 test('a corrupted kernel file fails to instantiate with an error, not a crash', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-bad-'));
-  const bad = join(dir, WASM_GEMM_FILE);
+  const bad = join(dir, WASM_KERNEL_FILE);
   writeFileSync(bad, Buffer.from('\0asm\x01\0\0\0garbage'));
-  assert.throws(() => instantiateWasmGemm(bad), /WebAssembly|section|magic|length|expected|unexpected/i);
+  assert.throws(() => instantiateWasmKernel(bad), /WebAssembly|section|magic|length|expected|unexpected/i);
 });
