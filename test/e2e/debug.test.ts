@@ -3,12 +3,12 @@
 // Variables view (equal to the run folder's); Step Into moves to the timesteps; Stop ends the
 // trainer and the run folder says 'stopped'. The paused workbench is saved as the README image.
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatNumber } from '../../src/core/debugExpr/evaluate';
 import { readRun } from '../../src/core/runFolder';
-import { ROOT, sharedWorkbench, waitFor, type Workbench } from './harness';
+import { sharedWorkbench, waitFor, type Workbench } from './harness';
 
 const step = sharedWorkbench('debug');
 
@@ -77,8 +77,8 @@ test('F5 on a spec stops on an exploding gradient with the step in the Call Stac
   // With one thread the Call Stack's header carries the stop's description.
   const thread = await w.page.locator('.pane-header', { hasText: 'Call Stack' }).first().innerText();
   assert.match(thread, /Exploding gradient/, 'the thread says which filter it stopped on');
-  const shot = await w.screenshot('paused');
-  copyFileSync(shot, join(ROOT, 'media', 'debug-paused.png'));
+  // test-artifacts/e2e/debug-paused.png: `npm run screenshots` copies it for the README.
+  await w.screenshot('paused');
 
   // Step Into: the call stack becomes the timesteps of the traced sample.
   await w.page.keyboard.press('F11');
