@@ -4,8 +4,9 @@
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyDawn } from './scripts/dawn.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -39,26 +40,10 @@ function copyWasm() {
   for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join('dist', f));
 }
 
-/**
- * Dawn's WebGPU binding (optional package `webgpu`), for one platform: a .vsix is built per
- * platform (this one, or RNN_DEBUGGER_TARGET=<vsce target> such as linux-arm64, win32-x64,
- * darwin-arm64), and the trainer loads dawn.node from dist/webgpu/<platform>-<arch>/, never from
- * elsewhere. Absent package: no GPU engine, nothing copied.
- */
-function copyDawn() {
-  const [os, arch] = (process.env.RNN_DEBUGGER_TARGET ?? `${process.platform}-${process.arch}`).split('-');
-  const plat = `${os}-${os === 'darwin' ? 'universal' : arch}`;
-  const from = join('node_modules/webgpu/dist', plat);
-  if (!existsSync(from)) return;
-  const to = join('dist/webgpu', plat);
-  mkdirSync(to, { recursive: true });
-  for (const f of readdirSync(from)) copyFileSync(join(from, f), join(to, f));
-  copyFileSync('node_modules/webgpu/LICENSE.md', 'dist/webgpu/LICENSE.md');
-}
-
 copyWasm();
 spawnSync(process.execPath, ['src/core/fast/wasm/build.mjs'], { stdio: 'inherit' });
-copyDawn();
+// Dawn's WebGPU binding for this machine (npm start, tests); packages carry their own platform's.
+copyDawn(process.cwd(), process.env.RNN_DEBUGGER_TARGET ?? `${process.platform}-${process.arch}`);
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

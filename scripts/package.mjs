@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyDawn } from './dawn.mjs';
 import { readZip } from './install-vsix.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,7 +61,11 @@ try {
   for (const target of targets) {
     const platform = target !== 'universal';
     const file = resolve(opt('--out') ?? join(root, `${pkg.name}-${pkg.version}${platform ? `-${target}` : ''}.vsix`));
-    const natives = platform && target === hostTarget ? nativePieces : [];
+    const natives = platform && target === hostTarget ? [...nativePieces] : [];
+    // Dawn's binding is prebuilt for every platform: each platform package carries its own; the
+    // universal package carries none (it trains on the CPU, and says why).
+    const dawn = platform ? copyDawn(root, target) : null;
+    if (dawn) natives.push(`${dawn}/**`, 'dist/webgpu/LICENSE.md');
     const ignoreFile = join(scratch, `${target}.vscodeignore`);
     writeFileSync(ignoreFile, baseIgnore + natives.map((f) => `!${f}\n`).join(''));
     // The universal package needs nothing from node_modules (all bundled); a platform package

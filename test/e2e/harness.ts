@@ -54,7 +54,7 @@ export function codeServer(): string {
 }
 
 /**
- * The .vsix under test, built once per test run: `node --test` runs each file in its own process,
+ * The .vsix under test (this platform's package), built once per test run: `node --test` runs each file in its own process,
  * all children of one runner, so the runner's pid keys the package (override: RNN_E2E_VSIX).
  */
 export function packagedExtension(): string {
@@ -63,7 +63,9 @@ export function packagedExtension(): string {
   const vsix = join(dir, 'rnn-debugger-e2e.vsix');
   if (existsSync(vsix)) return vsix;
   mkdirSync(dir, { recursive: true });
-  const res = spawnSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+  // The package the Marketplace serves this machine: its platform's (Dawn's binding included).
+  const target = `${process.platform}-${process.arch}`;
+  const res = spawnSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--target', target, '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
   if (res.status !== 0 || !existsSync(vsix)) throw new Error(`packaging the extension failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
   return vsix;
 }

@@ -182,7 +182,7 @@ test('corrupted native and wasm pieces in the package: training says which files
     console.log(lines.join('\n'));
     assert.ok(lines.some((l) => l.includes(`native BLAS: ${own} failed to load:`)), log.join('\n'));
     assert.ok(lines.some((l) => l.includes(`wasm SIMD: ${kernel} failed to load:`)), log.join('\n'));
-    assert.ok(log.some((l) => /model: lstm, fused:js /.test(l)), 'training fell back to the JavaScript GEMM');
+    assert.ok(log.some((l) => /model: lstm, fused:js\b/.test(l)), 'training fell back to the JavaScript GEMM');
   } finally {
     rmSync(own, { force: true });
     writeFileSync(kernel, good);

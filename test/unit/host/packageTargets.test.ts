@@ -4,11 +4,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './buildTrainer';
 import { withDistLock } from './distLock';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore: a plain .mjs script without types
+import { dawnPlatform } from '../../../scripts/dawn.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rnn-package-targets-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,6 +27,12 @@ function pack(target: string, build: boolean): { vsix: string; stdout: string } 
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   return { vsix, stdout: r.stdout };
 }
+
+test('the universal package carries no native piece', { timeout: 180_000 }, async () => {
+  const { vsix } = withDistLock(() => pack('universal', false));
+  const native = [...(await entries(vsix)).keys()].filter((n) => n.endsWith('.node'));
+  assert.deepEqual(native, [], 'the universal package runs on wasm and JavaScript only');
+});
 
 test('platform packages: tagged, wasm kernel everywhere, native pieces only on the platform they were built on', { timeout: 180_000 }, async () => {
   const host = `${process.platform}-${process.arch}`;
@@ -41,7 +50,9 @@ test('platform packages: tagged, wasm kernel everywhere, native pieces only on t
     assert.match(p.stdout, /fused-kernel\.wasm\s+\d+ B/, 'the contents are listed with sizes');
     assert.match(p.stdout, new RegExp(`${target}: .*\\(\\d+\\.\\d\\d MiB, \\d+ bytes\\)`), 'the size is printed');
     const shipped = [...e.keys()].filter((n) => n.endsWith('.node')).map((n) => n.slice('extension/dist/'.length)).sort();
-    assert.deepEqual(shipped, target === host ? [...natives].sort() : [], `${target}: native pieces`);
+    // Built here: only in this platform's package. Dawn's prebuilt binding: each platform's own.
+    const dawn = existsSync(join(repoRoot, 'node_modules/webgpu/dist', dawnPlatform(target))) ? [`webgpu/${dawnPlatform(target)}/dawn.node`] : [];
+    assert.deepEqual(shipped, [...(target === host ? natives : []), ...dawn].sort(), `${target}: native pieces`);
   }
   console.log(`host ${host} package carries ${natives.join(', ') || 'no native piece (none built)'}; ${other} carries none`);
 });
