@@ -3,7 +3,7 @@
 // workbench; screenshots of the panel in Dark Modern and Light+ and of a comparison
 // (test-artifacts/e2e/ui-*.png; `npm run screenshots` copies them into media/screenshots/).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ARTIFACTS, sharedWorkbench, type Workbench, waitFor } from './harness';
@@ -46,8 +46,8 @@ test('after training on logbook.txt, its last line is tinted by the inspector', 
   // The file ends with a line break: the last line with text is the one above the end.
   await w.page.keyboard.press('Control+End');
   await w.page.keyboard.press('ArrowUp');
-  await w.page.keyboard.press('End');
-  await waitFor(async () => (await w.statusBarTexts()).some((t) => /Ln 210, Col 879/.test(t)), 'the cursor at the end of line 210', 10_000);
+  await w.page.keyboard.press('Home');
+  await waitFor(async () => (await w.statusBarTexts()).some((t) => /Ln 210, Col 1\b/.test(t)), 'the cursor at the start of line 210', 10_000);
   const n = await waitFor(async () => { const k = await tintOnCursorLine(w); return k > 0 ? k : undefined; },
     'the last line of logbook.txt to be tinted', 60_000, 500);
   assert.ok(n > 0);
@@ -56,8 +56,8 @@ test('after training on logbook.txt, its last line is tinted by the inspector', 
   assert.ok(cursor, 'the cursor is visible');
   const hover = w.page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').first();
   const text = await waitFor(async () => {
-    await w.page.mouse.move(cursor.x - 30, cursor.y + cursor.height / 2);
-    await w.page.mouse.move(cursor.x - 28, cursor.y + cursor.height / 2);
+    await w.page.mouse.move(cursor.x + 30, cursor.y + cursor.height / 2);
+    await w.page.mouse.move(cursor.x + 32, cursor.y + cursor.height / 2);
     const t = await hover.innerText({ timeout: 1_500 }).catch(() => '');
     return /U\+[0-9A-F]{4}|outside the evaluated window/.test(t) ? t : undefined;
   }, 'a hover on the last line', 30_000, 500);
@@ -78,16 +78,17 @@ test('Write Report leaves report.html in the run folder, and Reveal shows it in 
     'report.html selected in the Explorer', 30_000, 500);
 }));
 
-/** Switches the colour theme through the user settings file (VS Code applies it when the file changes) and waits for the panel to follow. */
-async function colourTheme(w: Workbench, id: 'Default Dark Modern' | 'Default Light+'): Promise<void> {
-  const file = join(w.userDataDir, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': id }, null, 2));
-  const cls = id === 'Default Light+' ? 'vscode-light' : 'vscode-dark';
+/** Picks a colour theme in Preferences: Color Theme and waits for the panel to follow. */
+async function colourTheme(w: Workbench, name: 'Dark Modern' | 'Light+'): Promise<void> {
+  await w.runCommand('Preferences: Color Theme');
+  await w.page.locator('.quick-input-widget input').fill(name);
+  await w.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await w.page.keyboard.press('Enter');
+  const cls = name === 'Light+' ? 'vscode-light' : 'vscode-dark';
   await waitFor(async () => {
     const frame = await panelFrame(w, 5_000);
     return frame.evaluate((c) => document.body.classList.contains(c), cls);
-  }, `the panel to switch to ${id}`, 30_000, 500);
+  }, `the panel to switch to ${name}`, 30_000, 500);
 }
 
 /** Saves a screenshot of the panel's editor group only (test-artifacts/e2e/ui-<label>.png). */
@@ -101,9 +102,9 @@ test('screenshots of the panel in Dark Modern and Light+, and of a comparison', 
   await waitForChartData(w, [...METRIC_CHARTS, ...SNAPSHOT_CHARTS], 'the panel', 60_000);
   // The panel alone, as wide as the window: close the editors beside it.
   await w.runCommand('View: Close Editors in Other Groups');
-  await colourTheme(w, 'Default Dark Modern');
+  await colourTheme(w, 'Dark Modern');
   await panelShot(w, 'panel-dark-modern');
-  await colourTheme(w, 'Default Light+');
+  await colourTheme(w, 'Light+');
   await panelShot(w, 'panel-light-plus');
   // A second run (GRU on the sine waves, numeric inputs) to compare with.
   await w.openFile('gru-sine.rnn.json');
@@ -120,6 +121,6 @@ test('screenshots of the panel in Dark Modern and Light+, and of a comparison', 
     return (await frame.evaluate(() => document.querySelectorAll('.heatmap-column').length)) === 2 ? true : undefined;
   }, 'the panel to compare two runs', 60_000, 500);
   await w.runCommand('View: Close Editors in Other Groups');
-  await colourTheme(w, 'Default Dark Modern');
+  await colourTheme(w, 'Dark Modern');
   await panelShot(w, 'compare-dark-modern');
 }));
