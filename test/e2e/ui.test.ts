@@ -51,17 +51,16 @@ test('after training on logbook.txt, its last line is tinted by the inspector', 
   const n = await waitFor(async () => { const k = await tintOnCursorLine(w); return k > 0 ? k : undefined; },
     'the last line of logbook.txt to be tinted', 60_000, 500);
   assert.ok(n > 0);
-  // Hovering the last characters explains them (not "outside the evaluated window").
-  const cursor = await w.page.locator('.editor-group-container.active .monaco-editor .cursors-layer .cursor').first().boundingBox();
-  assert.ok(cursor, 'the cursor is visible');
+  // The hover at the cursor (Show Hover, Ctrl+K Ctrl+I) explains the character, not "outside the evaluated window".
   const hover = w.page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').first();
   const text = await waitFor(async () => {
-    await w.page.mouse.move(cursor.x + 30, cursor.y + cursor.height / 2);
-    await w.page.mouse.move(cursor.x + 32, cursor.y + cursor.height / 2);
+    await w.page.keyboard.press('Control+K');
+    await w.page.keyboard.press('Control+I');
     const t = await hover.innerText({ timeout: 1_500 }).catch(() => '');
     return /U\+[0-9A-F]{4}|outside the evaluated window/.test(t) ? t : undefined;
   }, 'a hover on the last line', 30_000, 500);
   assert.doesNotMatch(text, /outside the evaluated window/);
+  assert.match(text, /t = 392\d\d/, `the hover names the character's timestep near the end of the file: ${text}`);
   await w.screenshot('inspector-last-line');
 }));
 
@@ -94,7 +93,10 @@ async function colourTheme(w: Workbench, name: 'Dark Modern' | 'Light+'): Promis
 /** Saves a screenshot of the panel's editor group only (test-artifacts/e2e/ui-<label>.png). */
 async function panelShot(w: Workbench, label: string): Promise<void> {
   const group = w.page.locator('.editor-group-container', { has: w.page.locator('.tab.active', { hasText: 'RNN Debugger' }) }).first();
-  await group.screenshot({ path: join(ARTIFACTS, `ui-${label}.png`), timeout: 10_000 });
+  const box = await group.boundingBox();
+  assert.ok(box, 'the panel is visible');
+  await w.page.mouse.move(box.x + box.width - 5, box.y + box.height - 5); // no tab tooltip in the picture
+  await w.page.screenshot({ path: join(ARTIFACTS, `ui-${label}.png`), clip: box, timeout: 10_000 });
 }
 
 test('screenshots of the panel in Dark Modern and Light+, and of a comparison', { timeout: 420_000 }, () => step('screens', async (w) => {
