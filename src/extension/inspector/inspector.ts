@@ -445,7 +445,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     this.viewEmitter.fire();
   }
 
-
   private unitsOfView(): number {
     const s = this.activeSession();
     const L = s?.trace ? layerOf(s.trace, this.view.layer) : undefined;
