@@ -12,10 +12,10 @@ import { METRIC_CHARTS, SNAPSHOT_CHARTS, panelFrame, waitForChartData } from './
 const step = sharedWorkbench('ui');
 
 // These run inside the page or the webview (evaluate); the test project has no DOM lib.
-interface El { style: { top: string }; classList: { contains(c: string): boolean }; querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number } }
+interface El { style: { top: string }; offsetWidth: number; classList: { contains(c: string): boolean }; querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number } }
 declare const document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number }; body: El };
 
-/** Tinted boxes on the editor line that holds the cursor (VS Code draws background tints in the view-overlays layer, one div per line, at the line's top). */
+/** Tinted boxes (with a width) on the editor line that holds the cursor (VS Code draws background tints in the view-overlays layer, one div per line, at the line's top). */
 function tintOnCursorLine(w: Workbench): Promise<number> {
   return w.page.evaluate(() => {
     const ed = document.querySelector('.editor-group-container.active .monaco-editor');
@@ -23,7 +23,8 @@ function tintOnCursorLine(w: Workbench): Promise<number> {
     if (!ed || !cursor) return -1;
     const top = cursor.style.top;
     const line = [...ed.querySelectorAll('.view-overlays > div')].find((d) => d.style.top === top);
-    return line ? line.querySelectorAll('[class*="ced-"]').length : 0;
+    // Only boxes with a width: a tint ending at the start of the line (the line break before it) draws none.
+    return line ? [...line.querySelectorAll('[class*="ced-"]')].filter((e) => e.offsetWidth > 2).length : 0;
   });
 }
 
