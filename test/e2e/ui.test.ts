@@ -56,7 +56,17 @@ test('after training on logbook.txt, its last line is tinted by the inspector', 
   // editor headless); stop when line 210 is the last one on screen.
   const shown = (): Promise<number[]> => w.page.locator('.editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers')
     .evaluateAll((ns) => ns.map((n) => Number(n.textContent)).filter((k) => k > 0));
-  for (let k = 0; k < 80 && Math.max(...(await shown())) > 210; k++) await w.page.keyboard.press('Control+ArrowUp');
+  // One line at a time, each press waiting for the view to move (the line numbers update late).
+  const scrollTo = async (key: string, done: (max: number) => boolean): Promise<void> => {
+    let max = Math.max(...(await shown()));
+    for (let k = 0; k < 80 && !done(max); k++) {
+      const before = max;
+      await w.page.keyboard.press(key);
+      max = await waitFor(async () => { const m = Math.max(...(await shown())); return m !== before ? m : undefined; }, 'the view to scroll a line', 5_000, 50);
+    }
+  };
+  await scrollTo('Control+ArrowUp', (max) => max <= 210);
+  await scrollTo('Control+ArrowDown', (max) => max >= 210);
   const lines = await shown();
   assert.equal(Math.max(...lines), 210, `lines on screen: ${lines.join(',')}`);
   assert.ok(Math.min(...lines) < 190, `lines on screen: ${lines.join(',')}`);
