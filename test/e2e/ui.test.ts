@@ -58,11 +58,13 @@ test('after training on logbook.txt, its last line is tinted by the inspector', 
     .evaluateAll((ns) => ns.map((n) => Number(n.textContent)).filter((k) => k > 0));
   // One line at a time, each press waiting for the view to move (the line numbers update late).
   const scrollTo = async (key: string, done: (max: number) => boolean): Promise<void> => {
-    let max = Math.max(...(await shown()));
-    for (let k = 0; k < 80 && !done(max); k++) {
-      const before = max;
+    for (let k = 0; k < 80; k++) {
+      const now = await shown();
+      if (done(Math.max(...now))) return;
+      // The first line moves with every press (the last one only once the screen is full).
+      const top = Math.min(...now);
       await w.page.keyboard.press(key);
-      max = await waitFor(async () => { const m = Math.max(...(await shown())); return m !== before ? m : undefined; }, 'the view to scroll a line', 5_000, 50);
+      await waitFor(async () => Math.min(...(await shown())) !== top, 'the view to scroll a line', 5_000, 50);
     }
   };
   await scrollTo('Control+ArrowUp', (max) => max <= 210);
