@@ -1,5 +1,5 @@
 // Screenshots for the README: runs the end-to-end UI test (code-server + Chromium; it saves the
-// panel in Dark Modern and Light+, a comparison and the inspector under test-artifacts/e2e/), then
+// panel in Dark Modern and Light+ and a comparison under test-artifacts/e2e/), then
 // copies those PNGs into media/screenshots/. Usage: node scripts/screenshots.mjs [--no-run]
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const shots = ['panel-dark-modern', 'panel-light-plus', 'compare-dark-modern', 'inspector-last-line'];
+// The inspector's own screenshot stays an artefact: headless Chromium leaves the editor's text unpainted after a long scroll.
+const shots = ['panel-dark-modern', 'panel-light-plus', 'compare-dark-modern'];
 
 if (!process.argv.includes('--no-run')) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', 'test/e2e/ui.test.ts'], { cwd: root, stdio: 'inherit' });

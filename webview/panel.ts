@@ -382,8 +382,9 @@ export class Panel {
         const seen = new Map<string, number[]>();
         for (const d of chart.data.datasets) {
           const label = String(d.label ?? '');
-          const dot = label.indexOf(' · ');
-          const what = dot >= 0 ? label.slice(dot + 3) : label;
+          // Labels are "<run name> · <series>"; run names may hold " · " themselves.
+          const owner = names.find((n) => label.startsWith(`${n} · `));
+          const what = owner !== undefined ? label.slice(owner.length + 3) : label;
           if (!seen.has(what)) seen.set(what, ((d as { borderDash?: number[] }).borderDash) ?? []);
         }
         const seriesPart = [...seen].map(([what, dash]) => ({ text: what, fillStyle: muted, strokeStyle: muted, lineDash: dash, lineWidth: 1.5, fontColor: foreground, hidden: false, datasetIndex: -1 }));

@@ -3,7 +3,7 @@
 // workbench; screenshots of the panel in Dark Modern and Light+ and of a comparison
 // (test-artifacts/e2e/ui-*.png; `npm run screenshots` copies them into media/screenshots/).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ARTIFACTS, sharedWorkbench, type Workbench, waitFor } from './harness';
@@ -12,10 +12,10 @@ import { METRIC_CHARTS, SNAPSHOT_CHARTS, panelFrame, waitForChartData } from './
 const step = sharedWorkbench('ui');
 
 // These run inside the page or the webview (evaluate); the test project has no DOM lib.
-interface El { style: { top: string }; classList: { contains(c: string): boolean }; querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number } }
+interface El { style: { top: string }; offsetWidth: number; classList: { contains(c: string): boolean }; querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number } }
 declare const document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number }; body: El };
 
-/** Tinted boxes on the editor line that holds the cursor (VS Code draws background tints in the view-overlays layer, one div per line, at the line's top). */
+/** Tinted boxes (with a width) on the editor line that holds the cursor (VS Code draws background tints in the view-overlays layer, one div per line, at the line's top). */
 function tintOnCursorLine(w: Workbench): Promise<number> {
   return w.page.evaluate(() => {
     const ed = document.querySelector('.editor-group-container.active .monaco-editor');
@@ -23,7 +23,8 @@ function tintOnCursorLine(w: Workbench): Promise<number> {
     if (!ed || !cursor) return -1;
     const top = cursor.style.top;
     const line = [...ed.querySelectorAll('.view-overlays > div')].find((d) => d.style.top === top);
-    return line ? line.querySelectorAll('[class*="ced-"]').length : 0;
+    // Only boxes with a width: a tint ending at the start of the line (the line break before it) draws none.
+    return line ? [...line.querySelectorAll('[class*="ced-"]')].filter((e) => e.offsetWidth > 2).length : 0;
   });
 }
 
@@ -46,22 +47,44 @@ test('after training on logbook.txt, its last line is tinted by the inspector', 
   // The file ends with a line break: the last line with text is the one above the end.
   await w.page.keyboard.press('Control+End');
   await w.page.keyboard.press('ArrowUp');
-  await w.page.keyboard.press('End');
-  await waitFor(async () => (await w.statusBarTexts()).some((t) => /Ln 210, Col 879/.test(t)), 'the cursor at the end of line 210', 10_000);
+  await w.page.keyboard.press('Home');
+  await waitFor(async () => (await w.statusBarTexts()).some((t) => /Ln 210, Col 1\b/.test(t)), 'the cursor at the start of line 210', 10_000);
+  // Scroll up until the last line sits at the bottom of a full screen: the ~35 lines above it
+  // (several ~1000 characters long) hold more than the 3000 steps a window keyed to the first
+  // visible line reached, which left the end of the file plain.
+  // Ctrl+Up scrolls the view a line without moving the cursor (the mouse wheel did not reach the
+  // editor headless); stop when line 210 is the last one on screen.
+  const shown = (): Promise<number[]> => w.page.locator('.editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers')
+    .evaluateAll((ns) => ns.map((n) => Number(n.textContent)).filter((k) => k > 0));
+  // One line at a time, each press waiting for the view to move (the line numbers update late).
+  const scrollTo = async (key: string, done: (max: number) => boolean): Promise<void> => {
+    for (let k = 0; k < 80; k++) {
+      const now = await shown();
+      if (done(Math.max(...now))) return;
+      // The first line moves with every press (the last one only once the screen is full).
+      const top = Math.min(...now);
+      await w.page.keyboard.press(key);
+      await waitFor(async () => Math.min(...(await shown())) !== top, 'the view to scroll a line', 5_000, 50);
+    }
+  };
+  await scrollTo('Control+ArrowUp', (max) => max <= 210);
+  await scrollTo('Control+ArrowDown', (max) => max >= 210);
+  const lines = await shown();
+  assert.equal(Math.max(...lines), 210, `lines on screen: ${lines.join(',')}`);
+  assert.ok(Math.min(...lines) < 190, `lines on screen: ${lines.join(',')}`);
   const n = await waitFor(async () => { const k = await tintOnCursorLine(w); return k > 0 ? k : undefined; },
     'the last line of logbook.txt to be tinted', 60_000, 500);
   assert.ok(n > 0);
-  // Hovering the last characters explains them (not "outside the evaluated window").
-  const cursor = await w.page.locator('.editor-group-container.active .monaco-editor .cursors-layer .cursor').first().boundingBox();
-  assert.ok(cursor, 'the cursor is visible');
+  // The hover at the cursor (Show Hover, Ctrl+K Ctrl+I) explains the character, not "outside the evaluated window".
   const hover = w.page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').first();
   const text = await waitFor(async () => {
-    await w.page.mouse.move(cursor.x - 30, cursor.y + cursor.height / 2);
-    await w.page.mouse.move(cursor.x - 28, cursor.y + cursor.height / 2);
+    await w.page.keyboard.press('Control+K');
+    await w.page.keyboard.press('Control+I');
     const t = await hover.innerText({ timeout: 1_500 }).catch(() => '');
     return /U\+[0-9A-F]{4}|outside the evaluated window/.test(t) ? t : undefined;
   }, 'a hover on the last line', 30_000, 500);
   assert.doesNotMatch(text, /outside the evaluated window/);
+  assert.match(text, /t = 392\d\d/, `the hover names the character's timestep near the end of the file: ${text}`);
   await w.screenshot('inspector-last-line');
 }));
 
@@ -78,22 +101,26 @@ test('Write Report leaves report.html in the run folder, and Reveal shows it in 
     'report.html selected in the Explorer', 30_000, 500);
 }));
 
-/** Switches the colour theme through the user settings file (VS Code applies it when the file changes) and waits for the panel to follow. */
-async function colourTheme(w: Workbench, id: 'Default Dark Modern' | 'Default Light+'): Promise<void> {
-  const file = join(w.userDataDir, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': id }, null, 2));
-  const cls = id === 'Default Light+' ? 'vscode-light' : 'vscode-dark';
+/** Picks a colour theme in Preferences: Color Theme and waits for the panel to follow. */
+async function colourTheme(w: Workbench, name: 'Dark Modern' | 'Light+'): Promise<void> {
+  await w.runCommand('Preferences: Color Theme');
+  await w.page.locator('.quick-input-widget input').fill(name);
+  await w.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await w.page.keyboard.press('Enter');
+  const cls = name === 'Light+' ? 'vscode-light' : 'vscode-dark';
   await waitFor(async () => {
     const frame = await panelFrame(w, 5_000);
     return frame.evaluate((c) => document.body.classList.contains(c), cls);
-  }, `the panel to switch to ${id}`, 30_000, 500);
+  }, `the panel to switch to ${name}`, 30_000, 500);
 }
 
 /** Saves a screenshot of the panel's editor group only (test-artifacts/e2e/ui-<label>.png). */
 async function panelShot(w: Workbench, label: string): Promise<void> {
   const group = w.page.locator('.editor-group-container', { has: w.page.locator('.tab.active', { hasText: 'RNN Debugger' }) }).first();
-  await group.screenshot({ path: join(ARTIFACTS, `ui-${label}.png`), timeout: 10_000 });
+  const box = await group.boundingBox();
+  assert.ok(box, 'the panel is visible');
+  await w.page.mouse.move(box.x + box.width - 5, box.y + box.height - 5); // no tab tooltip in the picture
+  await w.page.screenshot({ path: join(ARTIFACTS, `ui-${label}.png`), clip: box, timeout: 10_000 });
 }
 
 test('screenshots of the panel in Dark Modern and Light+, and of a comparison', { timeout: 420_000 }, () => step('screens', async (w) => {
@@ -101,9 +128,9 @@ test('screenshots of the panel in Dark Modern and Light+, and of a comparison', 
   await waitForChartData(w, [...METRIC_CHARTS, ...SNAPSHOT_CHARTS], 'the panel', 60_000);
   // The panel alone, as wide as the window: close the editors beside it.
   await w.runCommand('View: Close Editors in Other Groups');
-  await colourTheme(w, 'Default Dark Modern');
+  await colourTheme(w, 'Dark Modern');
   await panelShot(w, 'panel-dark-modern');
-  await colourTheme(w, 'Default Light+');
+  await colourTheme(w, 'Light+');
   await panelShot(w, 'panel-light-plus');
   // A second run (GRU on the sine waves, numeric inputs) to compare with.
   await w.openFile('gru-sine.rnn.json');
@@ -120,6 +147,6 @@ test('screenshots of the panel in Dark Modern and Light+, and of a comparison', 
     return (await frame.evaluate(() => document.querySelectorAll('.heatmap-column').length)) === 2 ? true : undefined;
   }, 'the panel to compare two runs', 60_000, 500);
   await w.runCommand('View: Close Editors in Other Groups');
-  await colourTheme(w, 'Default Dark Modern');
+  await colourTheme(w, 'Dark Modern');
   await panelShot(w, 'compare-dark-modern');
 }));

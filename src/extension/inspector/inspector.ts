@@ -449,7 +449,6 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     this.viewEmitter.fire();
   }
 
-
   private unitsOfView(): number {
     const s = this.activeSession();
     const L = s?.trace ? layerOf(s.trace, this.view.layer) : undefined;
@@ -583,14 +582,17 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     return Math.max(100, vscode.workspace.getConfiguration(INSPECTOR_SETTINGS.section).get<number>(INSPECTOR_SETTINGS.maxCharacters, 4000));
   }
 
-  /** Document steps [v0, v1) of the visible lines (all visible ranges, last line included). */
+  /**
+   * Document steps [v0, v1) of the visible lines (all visible ranges). visibleRanges leaves out a
+   * line cut by the bottom edge: one line more is taken, so the last line on screen is evaluated.
+   */
   private visibleSteps(s: InspectSession): [number, number] {
     const ed = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === s.uri);
     const rs = ed?.visibleRanges;
     if (!ed || !rs?.length) return [0, 0];
     const doc = ed.document;
     const a = doc.offsetAt(new vscode.Position(rs[0].start.line, 0));
-    const b = doc.offsetAt(doc.lineAt(Math.min(doc.lineCount - 1, rs[rs.length - 1].end.line)).rangeIncludingLineBreak.end);
+    const b = doc.offsetAt(doc.lineAt(Math.min(doc.lineCount - 1, rs[rs.length - 1].end.line + 1)).rangeIncludingLineBreak.end);
     return stepsInRange(s.map, a, b);
   }
   // #endregion

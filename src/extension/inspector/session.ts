@@ -8,6 +8,9 @@ import { buildTextMap, commonPrefixSteps, fitToVocabulary, stepsInRange, offsetT
 import { hoverMarkdown, layerOf } from './hover';
 import { binRuns, isPerUnit, PALETTE, quantitySeries, scaleFor, type Quantity, type Scale } from './quantities';
 
+/** How far the evaluated window may grow past maxCharacters to hold what is on screen. */
+export const WINDOW_GROWTH = 4;
+
 /** What to send to the model: a window of the document's timesteps, fitted to the vocabulary. */
 export interface EvalPlan {
   /** Document timestep of the window's first character. */
@@ -73,11 +76,11 @@ export class InspectSession {
   }
 
   /**
-   * The window to evaluate: the whole text when it has at most maxChars characters, otherwise
-   * maxChars steps that hold the visible steps [v0, v1) with up to a quarter window of context
-   * before them (to warm up the state), clipped to the text. Long lines can put more than three
-   * quarters of a window on screen, so the window is planned from the whole visible range, not
-   * its first line; when even the visible range is longer than maxChars, its top is evaluated.
+   * The window to evaluate: the whole text when it has at most maxChars characters, otherwise a
+   * window that holds the visible steps [v0, v1) with up to a quarter of maxChars of context
+   * before them (to warm up the state), clipped to the text. It is maxChars long, longer when
+   * more is on screen (lines of ~1000 characters put far more than maxChars in view), up to
+   * WINDOW_GROWTH × maxChars; beyond that the top of the visible range is evaluated.
    */
   planEval(visible: number | readonly [number, number], maxChars: number, vocabulary: readonly string[] | undefined): EvalPlan {
     const T = this.map.steps;
@@ -85,9 +88,11 @@ export class InspectSession {
     let start = 0;
     let end = T;
     if (T > maxChars) {
-      const slack = Math.max(0, maxChars - (v1 - v0));
-      start = Math.max(0, Math.min(T - maxChars, v0 - Math.min(Math.floor(maxChars / 4), slack)));
-      end = start + maxChars;
+      const context = Math.floor(maxChars / 4);
+      const len = Math.min(T, Math.max(maxChars, Math.min(v1 - v0 + context, WINDOW_GROWTH * maxChars)));
+      const slack = Math.max(0, len - (v1 - v0));
+      start = Math.max(0, Math.min(T - len, v0 - Math.min(context, slack)));
+      end = start + len;
     }
     const modelText = T === this.map.modelText.length
       ? this.map.modelText.slice(start, end)
@@ -119,7 +124,7 @@ export class InspectSession {
     const w0 = this.windowStart;
     const w1 = w0 + this.trace.steps;
     const want0 = Math.max(0, v0);
-    const want1 = Math.min(this.map.steps, v1, want0 + maxChars);
+    const want1 = Math.min(this.map.steps, v1, want0 + WINDOW_GROWTH * maxChars);
     return want0 < w0 || want1 > w1;
   }
 

@@ -200,15 +200,13 @@ export class Sidebar implements vscode.Disposable {
     });
     reg('rnnDebugger.runs.compare', async (arg?: unknown) => {
       const runId = runIdOf(arg) ?? this.currentRunId();
-      if (!runId) return;
+      // No run to start from, or none loaded beside it: the palette's Compare Runs picks among
+      // every run, saved ones too (this used to return silently: "Compare opened no picker").
       const others = sortRuns(this.store.runs()).filter((r) => r.id !== runId);
-      if (!others.length) {
-        void vscode.window.showInformationMessage('RNN Debugger: train a second run to compare with (e.g. a vanilla RNN next to this LSTM).');
-        return;
-      }
+      if (!runId || !others.length) return vscode.commands.executeCommand('rnnDebugger.compareRuns', ...(runId ? [runId] : []));
       const pick = await vscode.window.showQuickPick(
         others.map((r) => ({ label: r.name, description: `${r.spec.model.cell} · ${r.state} · step ${r.step}`, id: r.id })),
-        { placeHolder: `Compare ${this.store.status(runId)?.name ?? runId} with…` },
+        { placeHolder: `Compare ${this.store.status(runId)?.name ?? runId} with…`, ignoreFocusOut: true },
       );
       if (pick) return this.showRuns([runId, pick.id]);
     });

@@ -36,6 +36,11 @@ test('long lines: the window holds every visible step, down to the last characte
   // 90 steps on screen (a few long lines): a window keyed to the first visible step (475…574) left 575…589 plain.
   const p = s.planEval([500, 590], 100, undefined);
   assert.ok(p.start <= 500 && p.start + p.modelText.length >= 590, `window ${p.start}…${p.start + p.modelText.length} misses 500…590`);
+  // More on screen than maxChars (40 lines of ~1000 characters): the window grows to hold it, up to 4 × maxChars.
+  const wide = s.planEval([600, 900], 100, undefined);
+  assert.deepEqual([wide.start, wide.start + wide.modelText.length], [575, 900]);
+  const huge = s.planEval([100, 900], 100, undefined);
+  assert.deepEqual([huge.start, huge.modelText.length], [100, 400], 'beyond 4 × maxChars the top of the screen is evaluated');
   const last = s.planEval([960, 1000], 100, undefined);
   assert.equal(last.start + last.modelText.length, 1000, 'the last line is evaluated');
   s.acceptTrace(fakeTrace(last.fedText, 2), last, s.map.modelText, 1);
