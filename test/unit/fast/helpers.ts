@@ -4,6 +4,7 @@ import type { ModelSpec } from '../../../src/protocol/spec';
 import type { Batch, ModelIO } from '../../../src/core/types';
 import type { RefWeights } from '../../../src/core/reference';
 import { Rng } from '../../../src/core/init';
+import type { FusedWeights } from '../../../src/core/fast/lstm-kernel';
 
 export function lstmSpec(over: Partial<ModelSpec> = {}): ModelSpec {
   return {
@@ -66,4 +67,18 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     m = Math.max(m, Math.abs(b[k]));
   }
   return d / m;
+}
+
+/** The fused kernels' flat weights (CPU and GPU take the same) from reference weights. */
+export function fusedWeightsOf(weights: RefWeights, layers: number): FusedWeights {
+  const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
+  const wt: FusedWeights = {
+    Wx: Array.from({ length: layers }, (_, l) => f32(`layer${l}.Wx`)),
+    Wh: Array.from({ length: layers }, (_, l) => f32(`layer${l}.Wh`)),
+    b: Array.from({ length: layers }, (_, l) => f32(`layer${l}.b`)),
+    Wr: f32('readout.W'),
+    br: f32('readout.b'),
+  };
+  if (weights.embedding) wt.embedding = f32('embedding');
+  return wt;
 }

@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
 import { referenceForwardBackward } from '../../../src/core/reference';
-import { FusedLstm, type FusedWeights } from '../../../src/core/fast/lstm-kernel';
+import { FusedLstm } from '../../../src/core/fast/lstm-kernel';
+import { fusedShape } from '../../../src/core/fast/model';
 import { defaultGemm, jsGemm, jsSgemm, loadNativeBlas, type GemmProvider } from '../../../src/core/fast/gemm';
 import { loadWasmKernel } from '../../../src/core/fast/wasmKernel';
-import { lstmSpec, randomBatch, randomWeights, relErr } from './helpers';
+import { fusedWeightsOf, lstmSpec, randomBatch, randomWeights, relErr } from './helpers';
 
 const TOL = 2e-5;
 
@@ -37,22 +38,9 @@ function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: GemmPro
     c: Array.from({ length: spec.layers }, (_, l) => Float32Array.from({ length: B * H }, (_v, k) => 2 * (rng['readout.b'].data[(k + l) % rng['readout.b'].data.length] as number))),
   };
   const ref = referenceForwardBackward(spec, io, weights, batch, { sample, reachFrom, initial });
-  const input = io.vocabSize > 0 ? (spec.embeddingSize > 0 ? 'embedding' : 'onehot') : 'numeric';
-  const kernel = new FusedLstm({
-    hidden: H, layers: spec.layers, input, inputSize: io.vocabSize > 0 ? io.vocabSize : io.inputSize,
-    embedSize: spec.embeddingSize, outputSize: io.outputSize, loss: io.loss,
-    cellActivation: spec.cellActivation, candidateActivation: spec.candidateActivation,
-    cell: spec.cell === 'rnn' ? 'rnn' : 'lstm', rnnActivation: spec.rnnActivation,
-  }, gemm.sgemm, gemm.lstmStep ?? null);
+  const kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null);
   const lstm = spec.cell !== 'rnn';
-  const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
-  const wt: FusedWeights = {
-    Wx: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wx`)),
-    Wh: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wh`)),
-    b: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.b`)),
-    Wr: f32('readout.W'), br: f32('readout.b'),
-  };
-  if (weights.embedding) wt.embedding = f32('embedding');
+  const wt = fusedWeightsOf(weights, spec.layers);
   const tau = reachFrom < 0 ? T - 1 : reachFrom;
   const layers = Array.from({ length: spec.layers }, (_, l) => l);
   const res = kernel.run(batch, B, T, wt, initial.h, lstm ? initial.c : null, { sample, layers, reachFrom: tau });

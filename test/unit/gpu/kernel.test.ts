@@ -11,7 +11,7 @@ import { GATE_ORDER, hasCellState } from '../../../src/protocol/spec';
 import type { FusedWeights } from '../../../src/core/fast/lstm-kernel';
 import { fusedShape } from '../../../src/core/fast/model';
 import { GpuRecurrent } from '../../../src/core/gpu/recurrent-kernel';
-import { lstmSpec, randomBatch, randomWeights, relErr } from '../fast/helpers';
+import { fusedWeightsOf, lstmSpec, randomBatch, randomWeights, relErr } from '../fast/helpers';
 import { testGpu } from './adapter';
 import type { GpuDevice } from '../../../src/core/gpu/dawn';
 
@@ -51,14 +51,7 @@ async function check(gpu: GpuDevice, spec: ModelSpec, io: ModelIO, B: number, T:
   };
   const ref = referenceForwardBackward(spec, io, weights, batch, { sample, reachFrom, initial });
   const kernel = await GpuRecurrent.create({ ...fusedShape(spec, io), cell: spec.cell, blocks: lstmBlocks(spec.cell), rnnActivation: spec.rnnActivation }, gpu);
-  const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
-  const wt: FusedWeights = {
-    Wx: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wx`)),
-    Wh: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.Wh`)),
-    b: Array.from({ length: spec.layers }, (_, l) => f32(`layer${l}.b`)),
-    Wr: f32('readout.W'), br: f32('readout.b'),
-  };
-  if (weights.embedding) wt.embedding = f32('embedding');
+  const wt = fusedWeightsOf(weights, spec.layers);
   const tau = reachFrom < 0 ? T - 1 : reachFrom;
   const cellState = hasCellState(spec.cell);
   const layers = Array.from({ length: spec.layers }, (_, l) => l);
