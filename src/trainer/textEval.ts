@@ -31,10 +31,12 @@ let cached: { key: string; model: FastModel } | null = null;
 export function evaluateText(run: TextEvalRun, text: string): TraceSnapshot {
   const { spec, runDir, vocabulary } = run;
   if (spec.data.kind !== 'text') throw new Error(`only runs on text data can evaluate a text (this run trains on ${spec.data.kind} data)`);
-  if (!vocabulary) throw new Error('the run has not read its vocabulary yet');
   if (!runDir) throw new Error('this run keeps no run folder, so no weights can be evaluated');
+  // Weights first: a run that has just started has neither weights nor (while it reads its data)
+  // a vocabulary, and "no weights yet" is the state the inspector waits out without a warning.
   const weights = readWeights(runDir);
   if (!weights) throw new Error(`${NO_WEIGHTS_YET} (the trainer saves them every ${spec.train.validateEvery} steps)`);
+  if (!vocabulary) throw new Error('the run has not read its vocabulary yet');
   const T = Array.from(text).length;
   if (T > MAX_TEXT_STEPS) throw new Error(`the text is ${T} characters long; at most ${MAX_TEXT_STEPS} can be evaluated at once`);
 

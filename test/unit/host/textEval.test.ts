@@ -14,6 +14,8 @@ test('a text run with no saved weights answers "no weights yet", which the inspe
   try {
     const spec = { ...tinySpec(), data: { kind: 'text' as const, path: join(runDir, 'corpus.txt') } };
     assert.throws(() => evaluateText({ spec, runDir, vocabulary: ['a', 'b'] }, 'ab'), (e: Error) => e.message.startsWith(NO_WEIGHTS_YET));
+    // Asked while the trainer still reads its data (no vocabulary yet): the same state, not an error.
+    assert.throws(() => evaluateText({ spec, runDir, vocabulary: undefined }, 'ab'), (e: Error) => e.message.startsWith(NO_WEIGHTS_YET));
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
