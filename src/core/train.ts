@@ -154,6 +154,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
     let modelPath = 'custom';
     /** The fused kernel's GEMM in words, e.g. "wasm SIMD (1 thread)". */
     let gemmName: string | undefined;
+    let gemmSkipped: readonly string[] = [];
     if (opts.modelFactory) model = opts.modelFactory(spec, data);
     else if (choice.gpu) {
       const gm = await createGpuModel(spec.model, data.io, spec.seed, choice.gpu, { chronoMaxLength: spec.train.seqLength });
@@ -165,9 +166,8 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
       // The fused kernel runs the plain LSTM and the vanilla RNN ~10× faster than the op-by-op
       // engine; other cells (and the parameters and export of every cell) are the reference engine's.
       const fast = createFastModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
-      // Which native / wasm piece was not used and why (a missing or broken file is not fatal).
-      for (const why of fast.gemm?.skipped ?? []) hooks.onLog(`GEMM fallback: ${why}`);
       gemmName = fast.gemm?.label;
+      gemmSkipped = fast.gemm?.skipped ?? [];
       model = fast;
       modelPath = fast.path;
     }
@@ -175,6 +175,9 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
     status.computePath = computePathLabel(modelPath, choice.tfjsBackend, gemmName, spec.model.cell);
     const skipped = Object.entries(choice.skipped).map(([k, v]) => `${k}: ${v}`).join('; ');
     hooks.onLog(`backend ${choice.backend}: ${status.computePath}${skipped ? ` (skipped ${skipped})` : ''}`);
+    // Which native / wasm piece was not used and why (a missing or broken file is not fatal),
+    // after the line that says what does the work.
+    for (const why of gemmSkipped) hooks.onLog(`GEMM fallback: ${why}`);
     for (const w of choice.warnings) {
       hooks.onLog(`warning: ${w}`);
       status.warnings = [...(status.warnings ?? []), w];
