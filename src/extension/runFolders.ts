@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { isAbsolute, join } from 'node:path';
 import type { RunStatus } from '../protocol/trace';
 import { checkStatus } from '../core/runFolderChecks';
+import { isActiveState } from './runStore';
 
 /**
  * The folder run folders are written to: the setting if absolute, else relative to the first
@@ -75,8 +76,7 @@ export function processAlive(pid: number): boolean {
  */
 export function settleInterrupted(info: RunFolderInfo, write: (dir: string, s: RunStatus) => void, alive: (pid: number) => boolean = processAlive): RunStatus {
   const s = info.status;
-  const live = s.state === 'starting' || s.state === 'running' || s.state === 'paused';
-  if (!live || (typeof s.pid === 'number' && s.pid > 0 && alive(s.pid))) return s;
+  if (!isActiveState(s.state) || (typeof s.pid === 'number' && s.pid > 0 && alive(s.pid))) return s;
   const settled: RunStatus = { ...s, state: 'interrupted', reason: s.reason ?? `the trainer ended without a final status after step ${s.step} (window closed or reloaded)`, updatedAt: Date.now() };
   try {
     write(info.dir, settled);
