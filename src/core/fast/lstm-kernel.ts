@@ -35,6 +35,28 @@ export interface FusedLstmShape {
   rnnActivation?: Activation;
 }
 
+/**
+ * The fused kernels' weights from a model's parameters by name (`layer<l>.Wx|Wh|b`, `readout.W|b`,
+ * `embedding`); `get` returns undefined for a parameter the model does not have.
+ */
+export function fusedWeightsFrom(get: (name: string) => Float32Array | undefined, layers: number): FusedWeights {
+  const need = (n: string): Float32Array => {
+    const v = get(n);
+    if (!v) throw new Error(`the model has no parameter ${n}`);
+    return v;
+  };
+  const w: FusedWeights = {
+    Wx: Array.from({ length: layers }, (_, l) => need(`layer${l}.Wx`)),
+    Wh: Array.from({ length: layers }, (_, l) => need(`layer${l}.Wh`)),
+    b: Array.from({ length: layers }, (_, l) => need(`layer${l}.b`)),
+    Wr: need('readout.W'),
+    br: need('readout.b'),
+  };
+  const embedding = get('embedding');
+  if (embedding) w.embedding = embedding;
+  return w;
+}
+
 /** Parameters as flat row-major arrays, shapes as in RecurrentModel's doc. */
 export interface FusedWeights {
   /** [V, E] when input is 'embedding'. */

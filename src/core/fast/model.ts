@@ -10,7 +10,7 @@ import { gateSaturation } from '../saturation';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
-import { FusedLstm, type FusedLayerRecord, type FusedResult, type FusedWeights } from './lstm-kernel';
+import { FusedLstm, fusedWeightsFrom, type FusedLayerRecord, type FusedResult, type FusedWeights } from './lstm-kernel';
 
 export interface FastModelOptions extends CreateModelOptions {
   /** GEMM to use (default: defaultGemm(), native OpenBLAS > wasm SIMD > JavaScript). */
@@ -86,17 +86,7 @@ export class FusedModel implements FastModel {
   /** Current weights as flat arrays (read-only views or copies, depending on the backend). */
   protected weights(): FusedWeights {
     const p = this.base.params;
-    const L = this.base.spec.layers;
-    const d = (n: string): Float32Array => p[n].dataSync() as Float32Array;
-    const w: FusedWeights = {
-      Wx: Array.from({ length: L }, (_, l) => d(`layer${l}.Wx`)),
-      Wh: Array.from({ length: L }, (_, l) => d(`layer${l}.Wh`)),
-      b: Array.from({ length: L }, (_, l) => d(`layer${l}.b`)),
-      Wr: d('readout.W'),
-      br: d('readout.b'),
-    };
-    if (p.embedding) w.embedding = d('embedding');
-    return w;
+    return fusedWeightsFrom((n) => p[n]?.dataSync() as Float32Array | undefined, this.base.spec.layers);
   }
 
   protected check(batch: Batch): void {

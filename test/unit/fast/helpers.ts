@@ -4,7 +4,7 @@ import type { ModelSpec } from '../../../src/protocol/spec';
 import type { Batch, ModelIO } from '../../../src/core/types';
 import type { RefWeights } from '../../../src/core/reference';
 import { Rng } from '../../../src/core/init';
-import type { FusedWeights } from '../../../src/core/fast/lstm-kernel';
+import { fusedWeightsFrom, type FusedWeights } from '../../../src/core/fast/lstm-kernel';
 
 export function lstmSpec(over: Partial<ModelSpec> = {}): ModelSpec {
   return {
@@ -71,14 +71,16 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** The fused kernels' flat weights (CPU and GPU take the same) from reference weights. */
 export function fusedWeightsOf(weights: RefWeights, layers: number): FusedWeights {
-  const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
-  const wt: FusedWeights = {
-    Wx: Array.from({ length: layers }, (_, l) => f32(`layer${l}.Wx`)),
-    Wh: Array.from({ length: layers }, (_, l) => f32(`layer${l}.Wh`)),
-    b: Array.from({ length: layers }, (_, l) => f32(`layer${l}.b`)),
-    Wr: f32('readout.W'),
-    br: f32('readout.b'),
-  };
-  if (weights.embedding) wt.embedding = f32('embedding');
-  return wt;
+  return fusedWeightsFrom((n) => weights[n]?.data as Float32Array | undefined, layers);
+}
+
+/** Per-timestep L2 norms of a [T, H] row-major matrix, computed independently of the engine. */
+export function norms(m: ArrayLike<number>, T: number, H: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < T; t++) {
+    let s = 0;
+    for (let j = 0; j < H; j++) s += m[t * H + j] ** 2;
+    out.push(Math.sqrt(s));
+  }
+  return out;
 }

@@ -14,19 +14,9 @@ import { FusedLstm } from '../../../src/core/fast/lstm-kernel';
 import { fusedShape } from '../../../src/core/fast/model';
 import { defaultGemm, jsGemm, jsSgemm, loadNativeBlas, type GemmProvider } from '../../../src/core/fast/gemm';
 import { loadWasmKernel } from '../../../src/core/fast/wasmKernel';
-import { fusedWeightsOf, lstmSpec, randomBatch, randomWeights, relErr } from './helpers';
+import { fusedWeightsOf, lstmSpec, norms, randomBatch, randomWeights, relErr } from './helpers';
 
 const TOL = 2e-5;
-
-function norms(m: ArrayLike<number>, T: number, H: number): number[] {
-  const out: number[] = [];
-  for (let t = 0; t < T; t++) {
-    let s = 0;
-    for (let j = 0; j < H; j++) s += m[t * H + j] ** 2;
-    out.push(Math.sqrt(s));
-  }
-  return out;
-}
 
 function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: GemmProvider, reachFrom = -1, sample = 1, scale = 0.5): void {
   const weights = randomWeights(spec, io, 7, scale);

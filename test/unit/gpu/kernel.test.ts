@@ -8,22 +8,11 @@ import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
 import { lstmBlocks, referenceForwardBackward, type RefWeights } from '../../../src/core/reference';
 import { GATE_ORDER, hasCellState } from '../../../src/protocol/spec';
-import type { FusedWeights } from '../../../src/core/fast/lstm-kernel';
 import { fusedShape } from '../../../src/core/fast/model';
 import { GpuRecurrent } from '../../../src/core/gpu/recurrent-kernel';
-import { fusedWeightsOf, lstmSpec, randomBatch, randomWeights, relErr } from '../fast/helpers';
+import { fusedWeightsOf, lstmSpec, norms, randomBatch, randomWeights, relErr } from '../fast/helpers';
 import { testGpu } from './adapter';
 import type { GpuDevice } from '../../../src/core/gpu/dawn';
-
-function norms(m: ArrayLike<number>, T: number, H: number): number[] {
-  const out: number[] = [];
-  for (let t = 0; t < T; t++) {
-    let s = 0;
-    for (let j = 0; j < H; j++) s += m[t * H + j] ** 2;
-    out.push(Math.sqrt(s));
-  }
-  return out;
-}
 
 /** randomWeights of the fast tests, with the column blocks of the cell's gates (3 or 2 for the variants). */
 function cellWeights(spec: ModelSpec, io: ModelIO, seed: number, scale: number): RefWeights {
@@ -156,8 +145,7 @@ test('GPU: alternating batch shapes (training, validation) reuse their buffers a
   if (!gpu) return;
   const spec = lstmSpec();
   const weights = cellWeights(spec, tokenIO, 3, 0.5);
-  const f32 = (n: string): Float32Array => weights[n].data as Float32Array;
-  const wt: FusedWeights = { Wx: [f32('layer0.Wx')], Wh: [f32('layer0.Wh')], b: [f32('layer0.b')], Wr: f32('readout.W'), br: f32('readout.b') };
+  const wt = fusedWeightsOf(weights, spec.layers);
   const kernel = await GpuRecurrent.create({ ...fusedShape(spec, tokenIO), cell: 'lstm' }, gpu);
   try {
     const a = randomBatch(tokenIO, 3, 7, 1), b = randomBatch(tokenIO, 2, 5, 2);
