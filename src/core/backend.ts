@@ -18,6 +18,11 @@ export interface BackendChoice {
   tfjsBackend: Exclude<BackendName, 'webgpu'>;
   /** The opened device when backend is 'webgpu'. */
   gpu?: GpuDevice;
+  /**
+   * tfjs-node-gpu loaded and its libtensorflow placed work on a CUDA GPU: the op-by-op engine
+   * then runs every op there (the fused kernels would keep the LSTM on the CPU).
+   */
+  tfjsOnGpu?: boolean;
   /** Things the user should know about the choice (e.g. a software adapter asked for explicitly). */
   warnings: string[];
   /** Why each faster backend was not used, e.g. { tensorflow: 'not installed' }. */
@@ -26,8 +31,17 @@ export interface BackendChoice {
   versions: Record<string, string>;
 }
 
+/**
+ * The native package loaded into this process, if any. Both packages register the same tfjs
+ * backend, 'tensorflow', over their own libtensorflow: one per process, so once tfjs-node-gpu is
+ * loaded (and sees no GPU) it also serves 'tensorflow' on the CPU.
+ */
+let loadedNative: 'tensorflow' | 'tensorflow-gpu' | null = null;
+/** The loaded native package's version. */
+let nativeVersion: string | undefined;
+
 /** The optional native packages, by backend. Loaded with a literal require that esbuild leaves external. */
-function loadNative(backend: 'tensorflow' | 'tensorflow-gpu'): { version?: string } {
+function loadNative(backend: 'tensorflow' | 'tensorflow-gpu'): void {
   // Native code only from the extension's own node_modules: a bare require() would also search
   // node_modules folders of every parent of the install folder. A static import would make the
   // packages mandatory.
@@ -38,8 +52,19 @@ function loadNative(backend: 'tensorflow' | 'tensorflow-gpu'): { version?: strin
   if (!dir || !fs.existsSync(path.join(dir, 'package.json'))) throw Object.assign(new Error(`Cannot find module '${pkg}'`), { code: 'MODULE_NOT_FOUND' });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod: unknown = require(dir);
+  loadedNative = backend;
   const v = (mod as { version?: Record<string, string> }).version;
-  return { version: v?.['tfjs-node'] ?? v?.['tfjs-node-gpu'] };
+  nativeVersion = v?.['tfjs-node'] ?? v?.['tfjs-node-gpu'];
+}
+
+/** Whether the active 'tensorflow' backend's libtensorflow runs on a GPU (the binding both packages expose). */
+function tensorflowUsesGpu(): boolean {
+  const binding = (tf.backend() as unknown as { binding?: { isUsingGpuDevice?: () => boolean } }).binding;
+  try {
+    return binding?.isUsingGpuDevice?.() === true;
+  } catch {
+    return false;
+  }
 }
 
 function isMissingModule(e: unknown, name: string): boolean {
@@ -60,14 +85,21 @@ export function defaultWasmDir(near?: string): string {
 
 let wasmPathsSet: string | null = null;
 
-async function tryBackend(name: Exclude<BackendName, 'webgpu'>, wasmDir: string): Promise<string | null> {
+/** The tfjs backend name a choice registers: both native packages register 'tensorflow'. */
+const registeredName = (name: Exclude<BackendName, 'webgpu'>): string => (name === 'tensorflow-gpu' ? 'tensorflow' : name);
+
+async function tryBackend(name: Exclude<BackendName, 'webgpu'>, wasmDir: string, explicit: boolean): Promise<string | null> {
   try {
     if (name === 'tensorflow' || name === 'tensorflow-gpu') {
       const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-      try {
-        loadNative(name);
-      } catch (e) {
-        return isMissingModule(e, pkg) ? 'not installed' : `failed to load: ${firstLine(e)}`;
+      if (name === 'tensorflow-gpu' && loadedNative === 'tensorflow') return 'tfjs-node is already loaded in this process (one libtensorflow per process)';
+      // tfjs-node-gpu, loaded first and without a GPU, serves 'tensorflow' on its CPU kernels.
+      if (loadedNative !== 'tensorflow-gpu') {
+        try {
+          loadNative(name);
+        } catch (e) {
+          return isMissingModule(e, pkg) ? 'not installed' : `failed to load: ${firstLine(e)}`;
+        }
       }
     }
     if (name === 'wasm') {
@@ -80,11 +112,14 @@ async function tryBackend(name: Exclude<BackendName, 'webgpu'>, wasmDir: string)
         wasmPathsSet = wasmDir;
       }
     }
-    if (!tf.engine().registryFactory[name]) return 'not registered';
-    const ok = await tf.setBackend(name);
+    const registered = registeredName(name);
+    if (!tf.engine().registryFactory[registered]) return 'not registered';
+    const ok = await tf.setBackend(registered);
     if (!ok) return 'failed to initialise';
     await tf.ready();
-    if (tf.getBackend() !== name) return `tfjs chose ${tf.getBackend()} instead`;
+    if (tf.getBackend() !== registered) return `tfjs chose ${tf.getBackend()} instead`;
+    // 'auto' takes tfjs-node-gpu only for its GPU: without one the fused CPU kernels are faster.
+    if (name === 'tensorflow-gpu' && !explicit && !tensorflowUsesGpu()) return 'loaded, but its libtensorflow sees no CUDA GPU';
     return null;
   } catch (e) {
     return `failed: ${firstLine(e)}`;
@@ -132,7 +167,7 @@ export async function selectBackend(preference: BackendName | 'auto', opts: Sele
   const order = preference === 'auto' || preference === 'webgpu' ? tfjsOrder : [preference];
   let chosen: Exclude<BackendName, 'webgpu'> | null = null;
   for (const name of order) {
-    const why = await tryBackend(name, opts.wasmDir);
+    const why = await tryBackend(name, opts.wasmDir, order.length === 1);
     if (why === null) {
       chosen = name;
       break;
@@ -146,10 +181,12 @@ export async function selectBackend(preference: BackendName | 'auto', opts: Sele
   }
   const versions: Record<string, string> = { tfjs: tf.version.tfjs, 'tfjs-core': tf.version['tfjs-core'], node: process.versions.node };
   if (chosen === 'wasm') versions['tfjs-backend-wasm'] = version_wasm;
-  if (chosen === 'tensorflow' || chosen === 'tensorflow-gpu') {
-    const v = loadNative(chosen).version;
-    if (v) versions[chosen === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'] = v;
+  if ((chosen === 'tensorflow' || chosen === 'tensorflow-gpu') && loadedNative) {
+    const v = nativeVersion;
+    if (v) versions[loadedNative === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'] = v;
   }
   if (gpu) versions.webgpu = `${gpu.adapterName} (${gpu.api})`;
-  return { backend: gpu ? 'webgpu' : chosen, tfjsBackend: chosen, ...(gpu ? { gpu } : {}), skipped, versions, warnings };
+  const tfjsOnGpu = !gpu && chosen === 'tensorflow-gpu' && tensorflowUsesGpu();
+  if (chosen === 'tensorflow-gpu' && !tfjsOnGpu && !gpu) warnings.push("tfjs-node-gpu's libtensorflow sees no CUDA GPU (CUDA 11.2 and cuDNN 8.1 are what it loads): its CPU kernels do the work");
+  return { backend: gpu ? 'webgpu' : chosen, tfjsBackend: chosen, ...(gpu ? { gpu } : {}), ...(tfjsOnGpu ? { tfjsOnGpu } : {}), skipped, versions, warnings };
 }

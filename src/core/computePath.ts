@@ -1,6 +1,9 @@
 // The words for the compute path that does a run's work, from the model's path
 // ('gpu:<label>', 'fused:<gemm>', 'reference: <why>') and the tfjs backend.
 
+/** The model path of the op-by-op engine on tfjs-node-gpu's CUDA device. */
+export const TFJS_GPU_PATH = 'tfjs-gpu';
+
 /** Names of the GEMMs the fused CPU kernel can use, as users know them. */
 function gemmLabel(name: string): string {
   // 'native:<library>' from the BLAS bridge (e.g. native:OpenBLAS), 'js', or a newer provider's own name.
@@ -15,6 +18,8 @@ function gemmLabel(name: string): string {
  */
 export function computePathLabel(modelPath: string, tfjsBackend: string, gemm?: string, cell = 'lstm'): string {
   if (modelPath.startsWith('gpu:')) return modelPath.slice('gpu:'.length);
+  // tfjs-node-gpu's libtensorflow places every op of the op-by-op engine on the CUDA GPU.
+  if (modelPath === TFJS_GPU_PATH) return 'GPU · CUDA · op-by-op (tfjs-node-gpu)';
   if (modelPath.startsWith('fused:')) {
     const label = gemm ?? gemmLabel(modelPath.slice('fused:'.length));
     // The RNN's elementwise step is JavaScript whatever the provider: its label names the GEMM only.

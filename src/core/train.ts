@@ -9,7 +9,8 @@ import { selectBackend } from './backend';
 import { createDataSource, type DataSource } from './data';
 import { createFastModel } from './fast/model';
 import { createGpuModel, gpuPathUnsupported } from './gpu/model';
-import { computePathLabel } from './computePath';
+import { computePathLabel, TFJS_GPU_PATH } from './computePath';
+import { createModel } from './model';
 import { RunFolder } from './runFolder';
 import { newRunId } from './runId';
 import { describeSpec } from './spec';
@@ -156,7 +157,11 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
     let gemmName: string | undefined;
     let gemmSkipped: readonly string[] = [];
     if (opts.modelFactory) model = opts.modelFactory(spec, data);
-    else if (choice.gpu) {
+    else if (choice.tfjsOnGpu) {
+      // Every op of the op-by-op engine runs where libtensorflow put it: on the CUDA GPU.
+      model = createModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
+      modelPath = TFJS_GPU_PATH;
+    } else if (choice.gpu) {
       const gm = await createGpuModel(spec.model, data.io, spec.seed, choice.gpu, { chronoMaxLength: spec.train.seqLength });
       model = gm;
       // Sizes beyond the adapter's limits fail here, before the first step, naming the limit.

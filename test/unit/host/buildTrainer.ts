@@ -10,17 +10,19 @@ import { createRequire } from 'node:module';
 const root = resolve(import.meta.dirname, '../../..');
 let built: Promise<string> | null = null;
 
+/** Builds trainer.js from the current sources into `out`; its path. */
+export async function buildTrainerInto(out: string): Promise<string> {
+  await esbuild.build({
+    entryPoints: { trainer: join(root, 'src/trainer/main.ts') },
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', outdir: out, logLevel: 'error',
+    external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  });
+  return join(out, 'trainer.js');
+}
+
 /** Path of a freshly built trainer.js (built once per test process). */
 export function trainerBundle(): Promise<string> {
-  built ??= (async () => {
-    const out = mkdtempSync(join(tmpdir(), 'rnn-host-trainer-'));
-    await esbuild.build({
-      entryPoints: { trainer: join(root, 'src/trainer/main.ts') },
-      bundle: true, platform: 'node', format: 'cjs', target: 'node20', outdir: out, logLevel: 'error',
-      external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
-    });
-    return join(out, 'trainer.js');
-  })();
+  built ??= buildTrainerInto(mkdtempSync(join(tmpdir(), 'rnn-host-trainer-')));
   return built;
 }
 
