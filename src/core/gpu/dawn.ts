@@ -6,6 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { hasGpuDeviceNode, hasVulkanLoader, VULKAN_LOADER } from './linuxGpuProbe';
 
 interface DawnModule {
   create(flags: string[]): GPU;
@@ -118,6 +119,14 @@ async function openFresh(opts: OpenOptions): Promise<GpuDevice> {
     attempts.push({ api: 'OpenGL', flags: ['backend=opengl'], request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions });
   }
   for (const a of attempts) {
+    if (a.api === 'Vulkan' && process.platform === 'linux' && !hasVulkanLoader()) {
+      found.push(`Vulkan: no Vulkan loader (${VULKAN_LOADER}) on this machine`);
+      continue;
+    }
+    if (a.api === 'OpenGL' && !opts.allowSoftware && !hasGpuDeviceNode()) {
+      found.push('OpenGL: no GPU device node (/dev/dri/renderD*, /dev/nvidia0, /dev/dxg): only a software renderer, not chosen automatically');
+      continue;
+    }
     const gpu = mod.create(a.flags);
     instances.push(gpu);
     let adapter: GPUAdapter | null = null;
