@@ -4,7 +4,7 @@
 // implementation: clear first, then reasonably fast (see docs in DESIGN notes on op overhead).
 
 import * as tf from '@tensorflow/tfjs';
-import { GATE_ORDER, hasCellState, type Activation, type CellKind, type ModelSpec } from '../protocol/spec';
+import { GATE_ORDER, hasCellState, SIGMOID_GATES, type Activation, type CellKind, type ModelSpec } from '../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../protocol/trace';
 import type { Batch, ModelIO, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
 import { Rng, glorotUniform, hashSeed, recurrentInit } from './init';
@@ -35,8 +35,7 @@ export interface InstrumentedModel extends RecurrentModel {
   readonly lastReach: LayerReach[] | null;
 }
 
-/** Gates that go through a sigmoid: their saturation (< 0.1, > 0.9) is meaningful. */
-export const SIGMOID_GATES: ReadonlySet<string> = new Set(['f', 'i', 'o', 'z', 'r']);
+export { SIGMOID_GATES };
 
 let modelCounter = 0;
 

@@ -28,6 +28,9 @@ export const GATE_ORDER: Readonly<Record<CellKind, readonly string[]>> = {
 };
 
 /** Whether the cell has a separate cell state c (LSTM family) or only h (GRU, RNN). */
+/** Gates that go through a sigmoid: their saturation (< 0.1, > 0.9) is meaningful; g, n and a are tanh / pre-activations. */
+export const SIGMOID_GATES: ReadonlySet<string> = new Set(['f', 'i', 'o', 'z', 'r']);
+
 export function hasCellState(cell: CellKind): boolean {
   return cell.startsWith('lstm');
 }

@@ -62,7 +62,9 @@ export function registerDebugAdapter(context: vscode.ExtensionContext, host: Hos
             trainers: managerTrainers(host),
             stopTimeoutMs: readSettings().stopTimeoutSeconds * 1000,
             // The panel's scrubber and the Diagnostics / Units views show the paused step's trace.
-            onStopped: (runId, step) => host.store.setSelection(runId, { ...host.store.selection.selection, step }),
+            onStopped: ({ runId, step, snapshot }) => {
+              if (snapshot) host.store.setSelection(runId, { ...host.store.selection.selection, step });
+            },
           }) as unknown as vscode.DebugAdapter,
         ),
     }),

@@ -2,7 +2,7 @@
 // of colour bins. Pure (no vscode): the decoration types are built from PALETTE once, and every
 // character is put into the bin of its value.
 
-import { GATE_ORDER, hasCellState, type CellKind, type ModelSpec } from '../../protocol/spec';
+import { GATE_ORDER, hasCellState, SIGMOID_GATES, type CellKind, type ModelSpec } from '../../protocol/spec';
 import type { LayerTrace } from '../../protocol/trace';
 
 /**
@@ -136,8 +136,6 @@ function tanhBounded(q: Quantity, cell: CellKind, model: ModelSpec | undefined):
   if (q === 'h') return (model?.cellActivation ?? 'tanh') === 'tanh';
   return false;
 }
-
-const SIGMOID_GATES = new Set(['f', 'i', 'o', 'z', 'r']);
 
 /**
  * The scale of quantity q: gates (sigmoid) sequential on [0, 1]; tanh-bounded states diverging on
