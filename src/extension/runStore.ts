@@ -1,6 +1,7 @@
 // The host's memory of every run it knows (live or reopened from a run folder): status, a bounded
-// ring of metrics and of trace snapshots, and the selection shared by panel, inspector and
-// sidebar. Plain TypeScript (no vscode import) so it is unit-tested under node.
+// ring of metrics and of trace snapshots, the selection shared by panel, inspector and sidebar,
+// and where a debug session holds a run. Plain TypeScript (no vscode import) so it is unit-tested
+// under node.
 
 import type { Selection } from '../protocol/webview';
 import type { MetricsRecord, RunState, RunStatus, TraceSnapshot } from '../protocol/trace';
@@ -46,6 +47,20 @@ export interface MetricsEvent { runId: string; records: MetricsRecord[] }
 export interface SnapshotEvent { runId: string; snapshot: TraceSnapshot }
 export interface SelectionEvent { runId: string | null; selection: Selection }
 
+/**
+ * Where a debug session holds a run: the paused optimisation step, that step's traced sample and
+ * the timestep of the Call Stack frame the user looks at (null: the step-level frame).
+ */
+export interface DebugStop {
+  runId: string;
+  step: number;
+  t: number | null;
+  /** The paused step's traced sample (null when the step was not traced). */
+  snapshot: TraceSnapshot | null;
+  /** The character-level training text (absolute path) the sample was read from, if any. */
+  dataFile?: string;
+}
+
 /** Evaluates a text with a live run's current model (provided by the run's trainer process). */
 export type TraceTextProvider = (text: string) => Promise<TraceSnapshot>;
 
@@ -67,6 +82,8 @@ export class RunStore {
   private readonly _onDidChangeSelection = new Emitter<SelectionEvent>();
   private _selection: SelectionEvent = { runId: null, selection: { layer: 0, unit: 0, step: null } };
   private readonly perRun = new Map<string, Selection>();
+  private readonly _onDidChangeDebugStop = new Emitter<DebugStop | undefined>();
+  private _debugStop: DebugStop | undefined;
 
   /** A run was added, its status changed (state, step, backend, reason) or it was removed. */
   readonly onDidChangeRun: Event<RunEvent> = this._onDidChangeRun.event;
@@ -76,6 +93,8 @@ export class RunStore {
   readonly onDidAddSnapshot: Event<SnapshotEvent> = this._onDidAddSnapshot.event;
   /** The selected run / layer / unit / step changed (panel, inspector or sidebar). */
   readonly onDidChangeSelection: Event<SelectionEvent> = this._onDidChangeSelection.event;
+  /** A debug session stopped, selected another frame, or ran on (undefined). */
+  readonly onDidChangeDebugStop: Event<DebugStop | undefined> = this._onDidChangeDebugStop.event;
 
   constructor(
     private readonly limits: RunStoreLimits = DEFAULT_LIMITS,
@@ -135,6 +154,14 @@ export class RunStore {
   /** The last selection made on this run (each run keeps its own layer, unit and step). */
   selectionOf(runId: string): Selection {
     return this.perRun.get(runId) ?? { layer: 0, unit: 0, step: null };
+  }
+  /** Where a debug session holds a run, while it does. */
+  get debugStop(): DebugStop | undefined {
+    return this._debugStop;
+  }
+  /** The debug stop of this run, if a debug session holds it. */
+  debugStopOf(runId: string): DebugStop | undefined {
+    return this._debugStop?.runId === runId ? this._debugStop : undefined;
   }
   // #endregion
 
@@ -221,6 +248,7 @@ export class RunStore {
     if (!e) return;
     this.entries.delete(runId);
     this.perRun.delete(runId);
+    if (this._debugStop?.runId === runId) this.setDebugStop(undefined);
     this._onDidChangeRun.fire({ runId, status: e.status, kind: 'removed' });
   }
 
@@ -228,6 +256,20 @@ export class RunStore {
     this._selection = { runId, selection };
     if (runId !== null) this.perRun.set(runId, selection);
     this._onDidChangeSelection.fire(this._selection);
+  }
+
+  /** A debug session stopped on a run or selected another frame; undefined when it ran on or ended. */
+  setDebugStop(stop: DebugStop | undefined): void {
+    const prev = this._debugStop;
+    if (!stop && !prev) return;
+    if (stop && prev && stop.runId === prev.runId && stop.step === prev.step && stop.t === prev.t && stop.snapshot === prev.snapshot) return;
+    this._debugStop = stop;
+    this._onDidChangeDebugStop.fire(stop);
+  }
+
+  /** The debug session of `runId` ran on (or ended): its stop is cleared; another run's stays. */
+  clearDebugStop(runId: string): void {
+    if (this._debugStop?.runId === runId) this.setDebugStop(undefined);
   }
   // #endregion
 
@@ -258,6 +300,7 @@ export class RunStore {
     this._onDidAddMetrics.dispose();
     this._onDidAddSnapshot.dispose();
     this._onDidChangeSelection.dispose();
+    this._onDidChangeDebugStop.dispose();
     this.entries.clear();
   }
 }

@@ -70,6 +70,12 @@ export function stepToRange(map: TextMap, t: number): [number, number] {
   return [map.starts[t], map.starts[t + 1]];
 }
 
+/** The character (code point) of timestep t as the model reads it: line ends are "\n". */
+export function charAtStep(text: string, map: TextMap, t: number): string {
+  const s = text.slice(map.starts[t], map.starts[t + 1]);
+  return s === '\r\n' || s === '\r' ? '\n' : s;
+}
+
 /**
  * Timesteps [t0, t1) touched by the document range [start, end): every step with at least one
  * code unit inside it (a selection ending in the middle of a CRLF still includes the break).

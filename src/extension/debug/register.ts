@@ -1,12 +1,16 @@
 // Wires the `rnn` debug adapter into VS Code: the adapter runs inline in the extension host
 // (DebugAdapterInlineImplementation) and starts its runs through the run manager, so a run
 // under the debugger shows in the Runs view and the panel like any other; F5 on an open spec or
-// text file works without a launch.json (DebugConfigurationProvider).
+// text file works without a launch.json (DebugConfigurationProvider). Where a session is paused
+// — the step, and the timestep of the frame selected in the Call Stack — goes to the RunStore,
+// which the panel, the Diagnostics and Units views and the inspector's hover follow.
 
+import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { Host } from '../host';
 import { readSettings } from '../settings';
 import { dataSpecForFile, isSpecFile } from '../trainDefaults';
+import { timestepOfFrame } from './frames';
 import type { TrainerProvider } from './runtime';
 import { RnnDebugSession } from './session';
 
@@ -52,21 +56,65 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
   }
 }
 
+/**
+ * In the training text the debugger's own hover would evaluate the word under the pointer as an
+ * expression ("loss", "a", "h" are names of the expression language): no expression there, so
+ * VS Code shows the editor hover instead, the inspector's values of the character (see Inspector).
+ */
+function noExpressionsIn(dataFile: string): vscode.Disposable {
+  // The file's own name as a glob: its glob characters each in a class of one ([*] matches '*').
+  const name = basename(dataFile).replace(/[*?[{}]/g, (c) => `[${c}]`);
+  return vscode.languages.registerEvaluatableExpressionProvider({ scheme: 'file', pattern: new vscode.RelativePattern(vscode.Uri.file(dirname(dataFile)), name) }, {
+    provideEvaluatableExpression: () => undefined,
+  });
+}
+
 export function registerDebugAdapter(context: vscode.ExtensionContext, host: Host): void {
+  const { store } = host;
+  /** The live adapters, by VS Code's debug session id. */
+  const adapters = new Map<string, RnnDebugSession>();
+  const hoverGuards = new Map<string, vscode.Disposable>();
+  const dropSession = (id: string): void => {
+    adapters.delete(id);
+    hoverGuards.get(id)?.dispose();
+    hoverGuards.delete(id);
+  };
+
+  /** The Call Stack's selected frame of a paused rnn session: the views follow its timestep. */
+  const followFrame = (item: vscode.DebugThread | vscode.DebugStackFrame | undefined): void => {
+    if (!(item instanceof vscode.DebugStackFrame) || item.session.type !== 'rnn') return;
+    const paused = adapters.get(item.session.id)?.paused;
+    const stop = paused && store.debugStopOf(paused.runId);
+    if (!stop || stop.step !== paused.step) return;
+    store.setDebugStop({ ...stop, t: timestepOfFrame(item.frameId) });
+  };
+
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider('rnn', new ConfigurationProvider()),
     vscode.debug.registerDebugAdapterDescriptorFactory('rnn', {
-      createDebugAdapterDescriptor: () =>
-        new vscode.DebugAdapterInlineImplementation(
-          new RnnDebugSession({
-            trainers: managerTrainers(host),
-            stopTimeoutMs: readSettings().stopTimeoutSeconds * 1000,
-            // The panel's scrubber and the Diagnostics / Units views show the paused step's trace.
-            onStopped: ({ runId, step, snapshot }) => {
-              if (snapshot) host.store.setSelection(runId, { ...host.store.selection.selection, step });
-            },
-          }) as unknown as vscode.DebugAdapter,
-        ),
+      createDebugAdapterDescriptor: (session) => {
+        const adapter = new RnnDebugSession({
+          trainers: managerTrainers(host),
+          stopTimeoutMs: readSettings().stopTimeoutSeconds * 1000,
+          onStopped: (stop) => {
+            // The panel's scrubber shows the paused step's trace; the views and the hover follow the stop.
+            const sel = store.selectionOf(stop.runId);
+            store.setSelection(stop.runId, { ...sel, step: stop.snapshot ? stop.step : sel.step });
+            store.setDebugStop(stop);
+            if (stop.dataFile && !hoverGuards.has(session.id)) hoverGuards.set(session.id, noExpressionsIn(stop.dataFile));
+          },
+          onResumed: (runId) => store.clearDebugStop(runId),
+        });
+        adapters.set(session.id, adapter);
+        return new vscode.DebugAdapterInlineImplementation(adapter as unknown as vscode.DebugAdapter);
+      },
     }),
+    vscode.debug.onDidChangeActiveStackItem(followFrame),
+    vscode.debug.onDidTerminateDebugSession((session) => {
+      const runId = adapters.get(session.id)?.paused?.runId;
+      if (runId) store.clearDebugStop(runId);
+      dropSession(session.id);
+    }),
+    { dispose: () => { for (const id of [...adapters.keys()]) dropSession(id); } },
   );
 }

@@ -13,6 +13,7 @@ import { ExprError, parseExpression } from '../../core/debugExpr/parse';
 import { stepEnv } from '../../core/debugExpr/stepScope';
 import type { CellKind } from '../../protocol/spec';
 import type { TraceSnapshot } from '../../protocol/trace';
+import type { DebugStop } from '../runStore';
 import { Breakpoints, exceptionBreakpointFilters } from './breakpoints';
 import { DataText, stackFrames, timestepOfFrame, tokenLabel, type Position } from './frames';
 import { resolveLaunch, SteppedRun, type ResolvedLaunch, type TrainerProvider } from './runtime';
@@ -21,24 +22,12 @@ import { VariableTree } from './variables';
 
 const THREAD = 1;
 
-/** A stop as the rest of the extension sees it: the run, the paused step and its traced sample. */
-export interface PausedRun {
-  runId: string;
-  step: number;
-  /** The timestep the stop shows (null: the step level). */
-  t: number | null;
-  /** The step's traced sample (null when the step was not traced). */
-  snapshot: TraceSnapshot | null;
-  /** The character-level training text (absolute path), when the run has one. */
-  dataFile?: string;
-}
-
 export interface SessionOptions {
   trainers: TrainerProvider;
   /** Seconds Stop waits for the current step before killing the trainer. */
   stopTimeoutMs?: number;
   /** Called at every stop of a traced or untraced step after step 0 (the panel and the views follow it). */
-  onStopped?(paused: PausedRun): void;
+  onStopped?(stop: DebugStop): void;
   /** Called when the session leaves the paused state (Continue, a step, the end of the run). */
   onResumed?(runId: string): void;
 }

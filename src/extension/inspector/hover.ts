@@ -1,8 +1,11 @@
 // The inspector's hover over one character, built as Markdown text by a pure function (the
 // vscode part wraps it in a MarkdownString without HTML or command links): timestep, the
-// character, every gate and state of the chosen unit, gradients, and the most active units.
+// character, every gate and state of the chosen unit, gradients, and the most active units. The
+// same hover explains a character of the training text from the traced sample of the step a
+// debug session is paused at (sampleHoverAt).
 
 import { GATE_ORDER, hasCellState } from '../../protocol/spec';
+import { charAtStep, offsetToStep, type TextMap } from '../../protocol/textMap';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
 import { isPerUnit, quantityLabel, type Quantity } from './quantities';
 
@@ -55,6 +58,10 @@ export interface HoverInput {
   stepOffset?: number;
   /** The character was not in the model's vocabulary and was fed as this one instead. */
   readAs?: string;
+  /** The trace is the traced sample of the step a debug session is paused at (not an evaluation of the text). */
+  pausedStep?: number;
+  /** t is the timestep of the frame selected in the Call Stack. */
+  selectedFrame?: boolean;
 }
 
 export function layerOf(trace: TraceSnapshot, layer: number): LayerTrace | undefined {
@@ -77,12 +84,16 @@ export function hoverMarkdown(inp: HoverInput): string | null {
   const H = L.units;
   const at = (m: Float32Array | undefined): number | undefined => (m ? m[t * H + unit] : undefined);
   const lines: string[] = [];
-  const who = [inp.runName ? `run ${escapeMarkdown(inp.runName)}` : '', inp.modelStep !== undefined ? `model at step ${inp.modelStep}` : '']
+  const who = [
+    inp.runName ? `run ${escapeMarkdown(inp.runName)}` : '',
+    inp.modelStep !== undefined ? `model at step ${inp.modelStep}` : '',
+    inp.pausedStep !== undefined ? `paused at step ${inp.pausedStep}, its traced sample` : '',
+  ]
     .filter(Boolean)
     .join(' · ');
   lines.push(`**RNN Debugger**${who ? ' · ' + who : ''}`, '');
   const off = inp.stepOffset ?? 0;
-  lines.push(`t = ${off + t} · ${describeChar(inp.char)} · layer ${layer} · unit ${unit}`, '');
+  lines.push(`t = ${off + t}${inp.selectedFrame ? ' (the selected frame)' : ''} · ${describeChar(inp.char)} · layer ${layer} · unit ${unit}`, '');
   if (inp.readAs !== undefined) lines.push(`Not in the model's vocabulary: read as ${describeChar(inp.readAs)}.`, '');
   if (off > 0) lines.push(`Evaluated window starts at t = ${off} (from a zero state).`, '');
 
@@ -111,4 +122,43 @@ export function hoverMarkdown(inp: HoverInput): string | null {
     lines.push(`Top units at t = ${off + t} by |${quantityLabel(rankBy)}|: ` + top.map((x) => `${x.unit} (${fmt(x.value)})`).join(', '));
   }
   return lines.join('\n');
+}
+
+/** Where the debugger holds a run: the paused step, its traced sample and the selected frame's timestep. */
+export interface PausedSample {
+  step: number;
+  /** The step's traced sample of the training text (textStart: the text timestep of its t = 0). */
+  snapshot: TraceSnapshot;
+  /** Timestep of the frame selected in the Call Stack (null: the step-level frame). */
+  t: number | null;
+}
+
+/**
+ * The hover over the character at a document offset of the training text while the debugger is
+ * paused: the values the paused step's traced sample has at that character (t counts from the
+ * sample's start, as the Call Stack's frames do), and the character's document range. Null when
+ * the sample does not read that character (or the snapshot is not of a text sample).
+ */
+export function sampleHoverAt(
+  paused: PausedSample,
+  doc: { text: string; map: TextMap; offset: number },
+  view: { layer: number; unit: number; quantity: Quantity; runName?: string },
+): { markdown: string; range: [number, number] } | null {
+  const start = paused.snapshot.textStart;
+  const k = offsetToStep(doc.map, doc.offset);
+  if (start === undefined || k < 0) return null;
+  const t = k - start;
+  if (t < 0 || t >= paused.snapshot.steps) return null;
+  const markdown = hoverMarkdown({
+    trace: paused.snapshot,
+    t,
+    char: charAtStep(doc.text, doc.map, k),
+    layer: view.layer,
+    unit: view.unit,
+    quantity: view.quantity,
+    runName: view.runName,
+    pausedStep: paused.step,
+    selectedFrame: paused.t === t,
+  });
+  return markdown ? { markdown, range: [doc.map.starts[k], doc.map.starts[k + 1]] } : null;
 }

@@ -2,15 +2,16 @@
 // chosen unit's gate / state / gradient at that timestep, explains a character on hover, and
 // ranks the units that are on in a selection. The model evaluation goes through the RunStore's
 // traceText (the run's live trainer); the maths and mapping live in the pure modules next door.
+// While a debug session holds a run, its training text's hover explains the paused step's sample.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunStatus } from '../../protocol/trace';
-import { stepsInRange } from '../../protocol/textMap';
+import { buildTextMap, stepsInRange } from '../../protocol/textMap';
 import { NO_WEIGHTS_YET } from '../../protocol/trainer';
 import type { RunStore } from '../runStore';
 import { runIdOf } from '../sidebar/items';
-import { layerOf } from './hover';
+import { layerOf, sampleHoverAt } from './hover';
 import {
   PALETTE,
   isPerUnit,
@@ -621,17 +622,26 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   }
 
   private provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const paused = this.pausedHover(doc, pos);
+    if (paused) return paused;
     const s = this.sessions.get(doc.uri.toString());
     if (!s) return undefined;
     const md = s.hoverAt(doc.offsetAt(pos), this.viewOf(s.runId), this.store.status(s.runId)?.name);
     if (!md) return undefined;
     const t = s.map.stepAt[Math.min(doc.offsetAt(pos), s.map.length - 1)];
-    const [a, b] = [s.map.starts[t], s.map.starts[t + 1]];
-    // Plain Markdown: no HTML, no command links, no theme icons (the text is the user's file).
-    const ms = new vscode.MarkdownString(md);
-    ms.isTrusted = false;
-    ms.supportHtml = false;
-    return new vscode.Hover(ms, new vscode.Range(doc.positionAt(a), doc.positionAt(b)));
+    return markdownHover(doc, md, s.map.starts[t], s.map.starts[t + 1]);
+  }
+
+  /** While a debug session holds a run on this training text: the character's values in the paused step's traced sample. */
+  private pausedHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const stop = this.store.debugStop;
+    if (!stop?.snapshot || !stop.dataFile || doc.uri.scheme !== 'file' || !matchesDataPath(doc.uri.fsPath, stop.dataFile)) return undefined;
+    const text = doc.getText();
+    const s = this.sessions.get(doc.uri.toString());
+    const map = s && s.text === text ? s.map : buildTextMap(text);
+    const v = this.viewOf(stop.runId);
+    const hit = sampleHoverAt({ step: stop.step, snapshot: stop.snapshot, t: stop.t }, { text, map, offset: doc.offsetAt(pos) }, { ...v, runName: this.store.status(stop.runId)?.name });
+    return hit ? markdownHover(doc, hit.markdown, ...hit.range) : undefined;
   }
   // #endregion
 
@@ -642,6 +652,14 @@ export class Inspector implements InspectorApi, vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.sessions.clear();
   }
+}
+
+/** A hover of plain Markdown over the document range [a, b): no HTML, no command links, no theme icons (the text is the user's file). */
+function markdownHover(doc: vscode.TextDocument, md: string, a: number, b: number): vscode.Hover {
+  const ms = new vscode.MarkdownString(md);
+  ms.isTrusted = false;
+  ms.supportHtml = false;
+  return new vscode.Hover(ms, new vscode.Range(doc.positionAt(a), doc.positionAt(b)));
 }
 
 /** Offset ranges of the visible lines of an editor plus a margin, merged where they overlap. */

@@ -4,7 +4,7 @@
 
 import type { ModelSpec } from '../../protocol/spec';
 import type { TraceSnapshot } from '../../protocol/trace';
-import { buildTextMap, commonPrefixSteps, fitToVocabulary, stepsInRange, offsetToStep, type TextMap } from '../../protocol/textMap';
+import { buildTextMap, charAtStep, commonPrefixSteps, fitToVocabulary, stepsInRange, offsetToStep, type TextMap } from '../../protocol/textMap';
 import { hoverMarkdown, layerOf } from './hover';
 import { binRuns, isPerUnit, PALETTE, quantitySeries, scaleFor, type Quantity, type Scale } from './quantities';
 
@@ -176,8 +176,7 @@ export class InspectSession {
 
   /** The character (code point, line ends as "\n") at document step t. */
   charAt(t: number): string {
-    const s = this.text.slice(this.map.starts[t], this.map.starts[t + 1]);
-    return s === '\r\n' || s === '\r' ? '\n' : s;
+    return charAtStep(this.text, this.map, t);
   }
 
   /** Hover Markdown at a document offset, or null when nothing is shown there. */

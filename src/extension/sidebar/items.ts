@@ -1,11 +1,25 @@
 // What the debug sidebar's three trees show, as plain data built by pure functions (the vscode
 // part turns an ItemSpec into a TreeItem): runs with state, step, loss and backend; diagnostics
-// in words with numbers; units ranked by variance, saturation or relevance to a selection.
+// in words with numbers; units ranked by variance, saturation or relevance to a selection. While
+// a debug session holds a run they describe the paused step and the selected frame's timestep.
 
 import { backendText, skippedText } from '../../protocol/backendText';
 import type { Diagnostic } from '../../protocol/diagnostics';
+import { summariseReach } from '../../protocol/gradientReach';
 import type { MetricsRecord, RunState, RunStatus, TraceSnapshot } from '../../protocol/trace';
+import { topUnitsAt } from '../inspector/hover';
 import { rankBySaturation, rankByVariance, type UnitRangeScore, type UnitScore } from '../inspector/ranking';
+
+/** Where the debugger holds a run (RunStore's DebugStop): the paused step and the selected frame's timestep. */
+export interface PausedAt {
+  step: number;
+  t: number | null;
+}
+
+/** "step 12" or "step 12, t = 5": the debugger's position in words. */
+export function pausedText(p: PausedAt): string {
+  return `step ${p.step}${p.t !== null ? `, t = ${p.t}` : ''}`;
+}
 
 /** A tree item as data: stable id and label, codicon, context value for menus, click command. */
 export interface ItemSpec {
@@ -35,10 +49,10 @@ function fmtLoss(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
 }
 
-/** One run: "name", "running · step 120/500 · loss 1.2345 · wasm". */
-export function runItem(status: RunStatus, last?: MetricsRecord, selected = false): ItemSpec {
+/** One run: "name", "running · step 120/500 · loss 1.2345 · wasm" ("debugger: step 12, t = 5" while a debug session holds it). */
+export function runItem(status: RunStatus, last?: MetricsRecord, selected = false, paused?: PausedAt): ItemSpec {
   const live = status.state === 'starting' || status.state === 'running' || status.state === 'paused';
-  const parts: string[] = [status.state, `step ${status.step}/${status.spec.train.steps}`];
+  const parts: string[] = [status.state, ...(paused ? [`debugger: ${pausedText(paused)}`] : []), `step ${status.step}/${status.spec.train.steps}`];
   if (last) parts.push(`loss ${fmtLoss(last.loss)}`);
   if (status.backend) parts.push(backendText(status)!);
   // Two runs of one spec differ by when they started.
@@ -50,6 +64,7 @@ export function runItem(status: RunStatus, last?: MetricsRecord, selected = fals
       (status.spec.train.clipNorm !== null ? ` · clip ${status.spec.train.clipNorm}` : ' · no clipping'),
     `data: ${status.spec.data.kind}${'path' in status.spec.data ? ` ${status.spec.data.path}` : ` T = ${status.spec.data.length}`}`,
     `state: ${status.state}, step ${status.step} of ${status.spec.train.steps}`,
+    ...(paused ? [`the debugger holds it at ${pausedText(paused)}`] : []),
     ...(last ? [`loss ${fmtLoss(last.loss)}${last.valLoss !== undefined ? `, validation ${fmtLoss(last.valLoss)}` : ''}, ‖g‖ ${last.gradNorm.toExponential(2)}`] : []),
     ...(status.backend ? [`backend: ${backendText(status)}`] : []),
     ...(skippedText(status) ? [`skipped: ${skippedText(status)}`] : []),
@@ -128,6 +143,38 @@ export function diagnosticItem(runId: string, d: Diagnostic): ItemSpec {
   };
 }
 
+/**
+ * The Diagnostics view's row for the frame selected in the Call Stack: how much gradient reaches
+ * timestep t of the paused step's sample (‖∂L/∂h_t‖, ‖∂L/∂c_t‖, the reach from τ as a fraction
+ * of its peak at lag τ − t) and the Jacobian's largest singular value there. Undefined when the
+ * sample has no such layer or timestep.
+ */
+export function timestepItem(runId: string, paused: PausedAt & { snapshot: TraceSnapshot }, layer: number, input: string): ItemSpec | undefined {
+  const { snapshot: snap, t } = paused;
+  const L = snap.layers.find((l) => l.layer === layer);
+  if (!L || t === null || t < 0 || t >= snap.steps) return undefined;
+  const tau = snap.reachFrom;
+  const parts = [`‖∂L/∂h_t‖ ${fmtEvidence(L.dhNorm[t])}`];
+  if (L.dcNorm) parts.push(`‖∂L/∂c_t‖ ${fmtEvidence(L.dcNorm[t])}`);
+  if (t <= tau) {
+    const peak = summariseReach(L.reachH, tau).peak;
+    parts.push(peak > 0 ? `reach from τ = ${tau} is ${fmtEvidence(L.reachH[t] / peak)} of its peak (lag ${tau - t})` : `no gradient from τ = ${tau}`);
+  } else {
+    parts.push(`after τ = ${tau}: no reach from τ`);
+  }
+  if (L.jacobianSigma) parts.push(`σmax ${fmtEvidence(L.jacobianSigma[t])}`);
+  const args: RevealArgs = { runId, chart: 'reach', layer };
+  return {
+    id: `frame:${runId}:${paused.step}:${layer}:${t}`,
+    label: `t = ${t} ${input}`,
+    description: parts.join(' · '),
+    tooltip: [`The selected frame: timestep ${t} of the sample traced at step ${paused.step} (layer ${layer}).`, ...parts, 'Click to show the gradient reach chart in the panel.'].join('\n'),
+    icon: { id: 'debug-stackframe', color: 'debugIcon.breakpointCurrentStackframeForeground' },
+    contextValue: 'frame',
+    command: { command: 'rnnDebugger.diagnostics.reveal', title: 'Show Evidence in Panel', arguments: [args] },
+  };
+}
+
 export type UnitRankMode = 'variance' | 'saturation' | 'relevance';
 
 export const RANK_MODES: { mode: UnitRankMode; label: string; detail: string }[] = [
@@ -187,6 +234,11 @@ export function unitItems(opts: {
   relevance: { runId: string; layer: number; quantity: string; threshold: number; steps: [number, number]; scores: UnitRangeScore[] } | undefined;
   selectedUnit: number;
   limit?: number;
+  /**
+   * The debugger's position when it holds this run (`snapshot` is then the paused step's): with a
+   * timestep frame selected, the variance ranking becomes |value at t| (the units most active there).
+   */
+  paused?: PausedAt;
 }): { items: ItemSpec[]; message: string } {
   const limit = opts.limit ?? 64;
   const { runId, layer, snapshot } = opts;
@@ -202,6 +254,7 @@ export function unitItems(opts: {
   if (!snapshot || !L) return { items: [], message: 'No trace snapshot of this run yet.' };
   let scores: UnitScore[];
   let what: string;
+  let atT: number | null = null;
   if (opts.mode === 'saturation') {
     if (Object.keys(L.saturation).length === 0) return { items: [], message: 'This cell has no sigmoid gates to saturate.' };
     scores = rankBySaturation(L);
@@ -216,11 +269,20 @@ export function unitItems(opts: {
     const q = values(asked) ? asked : state;
     const m = values(q);
     if (!m) return { items: [], message: `The trace has no ${q}.` };
-    scores = rankByVariance(m, L.units);
-    what = `variance of ${q} over time${q !== asked ? ` (this cell has no ${asked})` : ''}`;
+    const noSuch = q !== asked ? ` (this cell has no ${asked})` : '';
+    const t = opts.paused?.t ?? null;
+    if (t !== null && t >= 0 && t < snapshot.steps) {
+      scores = topUnitsAt(m, L.units, t, L.units).map((x) => ({ unit: x.unit, score: Math.abs(x.value), detail: `${q} = ${fmtEvidence(x.value)} at t = ${t}` }));
+      what = `|${q}| at t = ${t}, the selected frame${noSuch}`;
+      atT = t;
+    } else {
+      scores = rankByVariance(m, L.units);
+      what = `variance of ${q} over time${noSuch}`;
+    }
   }
+  const at = opts.paused ? `the debugger's ${pausedText({ step: snapshot.step, t: atT })}` : `snapshot at step ${snapshot.step}`;
   return {
     items: scores.slice(0, limit).map((s, k) => unitItem(runId, layer, s, k, s.unit === opts.selectedUnit)),
-    message: `By ${what} · layer ${layer} · snapshot at step ${snapshot.step}`,
+    message: `By ${what} · layer ${layer} · ${at}`,
   };
 }

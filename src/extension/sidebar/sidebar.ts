@@ -1,18 +1,23 @@
 // The debug sidebar (activity bar container "RNN Debugger"): the Runs, Diagnostics and Units
 // trees over the RunStore. Items are built by the pure functions of items.ts; clicking reveals
-// the run, the evidence chart or the unit in the panel and the inspector.
+// the run, the evidence chart or the unit in the panel and the inspector. While a debug session
+// holds a run they follow it: Diagnostics up to the paused step plus the selected frame's
+// timestep, Units of the paused step's sample (ranked at that timestep).
 
 import * as vscode from 'vscode';
 import { diagnose, type Diagnostic } from '../../protocol/diagnostics';
 import type { Selection } from '../../protocol/webview';
 import type { InspectorApi } from '../inspector/inspector';
+import { tokenLabel } from '../debug/frames';
 import type { RunStore } from '../runStore';
 import {
   RANK_MODES,
   diagnosticItem,
   runIdOf,
   runItem,
+  pausedText,
   sortRuns,
+  timestepItem,
   unitItems,
   type ItemSpec,
   type RevealArgs,
@@ -117,6 +122,7 @@ export class Sidebar implements vscode.Disposable {
         this.units.refresh();
       }),
       store.onDidChangeSelection(all),
+      store.onDidChangeDebugStop(all),
     );
     if (inspector) {
       this.disposables.push(
@@ -139,7 +145,7 @@ export class Sidebar implements vscode.Disposable {
 
   private runRows(): ItemSpec[] {
     const current = this.currentRunId();
-    return sortRuns(this.store.runs()).map((s) => runItem(s, this.store.lastMetrics(s.id), s.id === current));
+    return sortRuns(this.store.runs()).map((s) => runItem(s, this.store.lastMetrics(s.id), s.id === current, this.store.debugStopOf(s.id)));
   }
 
   private diagnosticRows(): ItemSpec[] {
@@ -149,16 +155,24 @@ export class Sidebar implements vscode.Disposable {
       this.diagnosticsView.description = undefined;
       return [];
     }
-    const metrics = this.store.metrics(runId);
-    const snapshots = this.store.snapshots(runId);
+    // Under the debugger: the findings as of the paused step (the trainer is held there).
+    const stop = this.store.debugStopOf(runId);
+    const upTo = <T extends { step: number }>(xs: T[]): T[] => (stop ? xs.filter((x) => x.step <= stop.step) : xs);
+    const metrics = upTo(this.store.metrics(runId));
+    const snapshots = upTo(this.store.snapshots(runId));
     // diagnose() walks every metric: recompute only when the run has moved on.
     const key = `${status.state}:${status.step}:${metrics.length}:${snapshots[snapshots.length - 1]?.step ?? -1}`;
     if (this.diagCache?.runId !== runId || this.diagCache.key !== key) {
       this.diagCache = { runId, key, items: diagnose({ status, metrics, snapshots }) };
     }
-    this.diagnosticsView.description = status.name;
+    this.diagnosticsView.description = stop ? `${status.name} · debugger: ${pausedText(stop)}` : status.name;
     const items = this.diagCache.items.map((d) => diagnosticItem(runId, d));
-    this.diagnosticsView.message = items.length ? undefined : `No findings yet for ${status.name} (step ${status.step}).`;
+    // The selected Call Stack frame's timestep first: how much gradient reaches it.
+    const frame = stop?.snapshot && stop.t !== null
+      ? timestepItem(runId, { ...stop, snapshot: stop.snapshot }, this.store.selectionOf(runId).layer, tokenLabel(stop.snapshot, stop.t, status.vocabulary))
+      : undefined;
+    if (frame) items.unshift(frame);
+    this.diagnosticsView.message = items.length ? undefined : `No findings yet for ${status.name} (step ${stop?.step ?? status.step}).`;
     return items;
   }
 
@@ -169,14 +183,16 @@ export class Sidebar implements vscode.Disposable {
       return [];
     }
     const sel = this.store.selectionOf(runId);
+    const stop = this.store.debugStopOf(runId);
     const { items, message } = unitItems({
       mode: this.mode,
       runId,
       layer: sel.layer,
       quantity: this.inspector?.quantity ?? 'c',
-      snapshot: this.store.latestSnapshot(runId),
+      snapshot: stop?.snapshot ?? this.store.latestSnapshot(runId),
       relevance: this.inspector?.lastRanking,
       selectedUnit: sel.unit,
+      paused: stop?.snapshot ? stop : undefined,
     });
     this.unitsView.message = message;
     this.unitsView.description = RANK_MODES.find((m) => m.mode === this.mode)?.label;

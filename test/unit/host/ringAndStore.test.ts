@@ -105,6 +105,27 @@ test('store: selection is shared state with an event', () => {
   assert.deepEqual(store.selection, { runId: 'a', selection: { layer: 0, unit: 2, step: 5 } });
 });
 
+test('store: where a debug session holds a run, with an event; running on clears it, for that run only', () => {
+  const store = new RunStore();
+  store.addRun(status('a'), null);
+  const seen: string[] = [];
+  store.onDidChangeDebugStop((s) => seen.push(s ? `${s.runId}@${s.step}:${s.t}` : 'ran on'));
+  const snap = snapshot(3);
+  store.setDebugStop({ runId: 'a', step: 3, t: null, snapshot: snap });
+  store.setDebugStop({ runId: 'a', step: 3, t: null, snapshot: snap }); // the same stop again: no event
+  store.setDebugStop({ runId: 'a', step: 3, t: 4, snapshot: snap }); // a frame selected in the Call Stack
+  assert.equal(store.debugStopOf('a')?.t, 4);
+  assert.equal(store.debugStopOf('b'), undefined);
+  store.clearDebugStop('b');
+  assert.ok(store.debugStop, 'another run\'s session running on leaves this stop');
+  store.clearDebugStop('a');
+  store.clearDebugStop('a');
+  store.setDebugStop({ runId: 'a', step: 4, t: null, snapshot: null });
+  store.removeRun('a');
+  assert.equal(store.debugStop, undefined, 'a forgotten run is held by nobody');
+  assert.deepEqual(seen, ['a@3:null', 'a@3:4', 'ran on', 'a@4:null', 'ran on']);
+});
+
 test('store: each run keeps its own selection (one run\'s layer 1 does not follow the user to another run)', () => {
   const store = new RunStore();
   store.addRun(status('one'), null);

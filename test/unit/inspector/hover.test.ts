@@ -1,7 +1,8 @@
 // The hover over one inspected character: what a user reads must match the trace at that timestep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeChar, escapeMarkdown, hoverMarkdown } from '../../../src/extension/inspector/hover';
+import { describeChar, escapeMarkdown, hoverMarkdown, sampleHoverAt } from '../../../src/extension/inspector/hover';
+import { buildTextMap } from '../../../src/protocol/textMap';
 import { fakeTrace } from './fixtures';
 
 test('hover names the timestep, the character and every gate of the unit with 4 decimals', () => {
@@ -69,4 +70,31 @@ test('a windowed trace shows document timesteps; a replaced character says so', 
   assert.match(md, /Not in the model's vocabulary: read as space \(U\+0020\)\./);
   assert.match(md, /window starts at t = 1000/);
   assert.match(md, /Top units at t = 1002 by \|f\|/);
+});
+
+test('paused in the debugger: the hover over the training text is the traced sample\'s values at that character', () => {
+  // The file's text; the step's sample read 8 characters of it from text timestep 6 on ("world, t").
+  const text = 'hello\r\nworld, this is a test';
+  const map = buildTextMap(text);
+  const sample = { ...fakeTrace(map.modelText.slice(6, 14), 5), textStart: 6 };
+  const L = sample.layers[0];
+  const paused = { step: 12, snapshot: sample, t: 3 };
+  const view = { layer: 0, unit: 2, quantity: 'c' as const, runName: 'lstm on story' };
+  // "l" of "world" is text timestep 9 (the CRLF is one timestep): the sample's t = 3, the selected frame.
+  const offset = text.indexOf('l', 7);
+  const hit = sampleHoverAt(paused, { text, map, offset }, view);
+  assert.ok(hit);
+  assert.deepEqual(hit.range, [offset, offset + 1]);
+  assert.match(hit.markdown, /paused at step 12, its traced sample/);
+  assert.match(hit.markdown, /t = 3 \(the selected frame\) · “l” \(U\+006C\) · layer 0 · unit 2/);
+  for (const g of ['c', 'h', 'f', 'i', 'g', 'o']) assert.ok(hit.markdown.includes(`| ${g} | ${L.values[g][3 * 5 + 2].toFixed(4)} |`), `${g} in\n${hit.markdown}`);
+  // Another character of the sample: its own t, not the selected frame; the CRLF reads as one line break.
+  const lineBreak = sampleHoverAt(paused, { text, map, offset: 6 }, view);
+  assert.equal(lineBreak, null, 'the line break (text timestep 5) is before the sample');
+  const w = sampleHoverAt(paused, { text, map, offset: 7 }, view)!;
+  assert.match(w.markdown, /t = 0 · “w”/);
+  assert.doesNotMatch(w.markdown, /selected frame/);
+  // Outside the sample (after it) or a snapshot that is not of a text sample: no paused hover.
+  assert.equal(sampleHoverAt(paused, { text, map, offset: text.indexOf('test') }, view), null);
+  assert.equal(sampleHoverAt({ ...paused, snapshot: { ...sample, textStart: undefined } }, { text, map, offset }, view), null);
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic } from '../../../src/protocol/diagnostics';
 import type { MetricsRecord, RunStatus } from '../../../src/protocol/trace';
-import { diagnosticItem, runIdOf, runItem, sortRuns, startedText, unitItems } from '../../../src/extension/sidebar/items';
+import { diagnosticItem, runIdOf, runItem, sortRuns, startedText, timestepItem, unitItems } from '../../../src/extension/sidebar/items';
 import { fakeTrace } from './fixtures';
 
 function status(over: Partial<RunStatus> = {}): RunStatus {
@@ -140,4 +140,36 @@ test('two runs of the same spec are told apart by their start time', () => {
   assert.match(a.description ?? '', /09:05:07/);
   assert.equal(startedText(new Date(2026, 11, 2, 9, 5, 7).getTime(), new Date(2026, 11, 2, 18, 0).getTime()), '09:05:07');
   assert.equal(startedText(new Date(2026, 10, 30, 23, 1, 2).getTime(), new Date(2026, 11, 2, 18, 0).getTime()), '2026-11-30 23:01:02');
+});
+
+test('under the debugger the Runs row says where it is held, and the Units view ranks at the selected frame\'s timestep', () => {
+  const row = runItem(status({ state: 'paused' }), metric, true, { step: 12, t: 5 });
+  assert.match(row.description ?? '', /^paused · debugger: step 12, t = 5 · step 120\/500/);
+  assert.match(row.tooltip ?? '', /the debugger holds it at step 12, t = 5/);
+  assert.doesNotMatch(runItem(status(), metric).description ?? '', /debugger/);
+
+  const snap = { ...fakeTrace('some text to rank units over', 6), step: 12 };
+  const c = snap.layers[0].values.c!;
+  const atT = unitItems({ mode: 'variance', runId: 'r1', layer: 0, quantity: 'c', snapshot: snap, relevance: undefined, selectedUnit: 0, paused: { step: 12, t: 5 } });
+  // Independently: the units by |c[5, u]|, largest first.
+  const want = [0, 1, 2, 3, 4, 5].sort((a, b) => Math.abs(c[5 * 6 + b]) - Math.abs(c[5 * 6 + a]));
+  assert.deepEqual(atT.items.map((i) => Number(i.label.slice(5))), want);
+  assert.equal(atT.items[0].description, `c = ${Number(c[5 * 6 + want[0]].toPrecision(4))} at t = 5`);
+  assert.match(atT.message, /By \|c\| at t = 5, the selected frame · layer 0 · the debugger's step 12, t = 5/);
+  // The step-level frame: variance over the sample, of the paused step.
+  const atStep = unitItems({ mode: 'variance', runId: 'r1', layer: 0, quantity: 'c', snapshot: snap, relevance: undefined, selectedUnit: 0, paused: { step: 12, t: null } });
+  assert.match(atStep.message, /variance of c over time · layer 0 · the debugger's step 12$/);
+});
+
+test('the Diagnostics row of the selected frame: gradient norms, reach from τ at its lag and σmax at t', () => {
+  const snap = fakeTrace('abcdefghij', 4);
+  const L = snap.layers[0];
+  L.reachH = Float32Array.from({ length: 10 }, (_, t) => 2 ** (t - 9)); // peak 1 at τ = 9
+  L.jacobianSigma = Float32Array.from({ length: 10 }, (_, t) => 0.5 + t / 10);
+  const item = timestepItem('r1', { step: 12, t: 6, snapshot: snap }, 0, '"g"')!;
+  assert.equal(item.label, 't = 6 "g"');
+  assert.equal(item.description, `‖∂L/∂h_t‖ ${Number(L.dhNorm[6].toPrecision(4))} · ‖∂L/∂c_t‖ ${Number(L.dcNorm![6].toPrecision(4))} · reach from τ = 9 is 0.125 of its peak (lag 3) · σmax 1.1`);
+  assert.deepEqual(item.command?.arguments?.[0], { runId: 'r1', chart: 'reach', layer: 0 });
+  assert.equal(timestepItem('r1', { step: 12, t: null, snapshot: snap }, 0, ''), undefined, 'no row at the step level');
+  assert.equal(timestepItem('r1', { step: 12, t: 3, snapshot: snap }, 1, ''), undefined, 'no row for a layer the sample lacks');
 });
