@@ -1,16 +1,22 @@
 // End-to-end: F5 on a spec whose run explodes → the debugger stops on the default "Exploding
 // gradient" filter; the workbench shows the paused step in the Call Stack and its values in the
 // Variables view (equal to the run folder's); Step Into moves to the timesteps; Stop ends the
-// trainer and the run folder says 'stopped'. The paused workbench is saved as the README image.
+// trainer and the run folder says 'stopped'. Then F5 on a text file: Step Into selects the
+// frame's character in the editor, the hover there shows the paused sample's values (equal to
+// the run folder's), the side bar follows the frame, and Continue finishes the run. The paused
+// workbench and the paused hover are saved as README images.
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatNumber } from '../../src/core/debugExpr/evaluate';
 import { readRun } from '../../src/core/runFolder';
 import { sharedWorkbench, waitFor, type Workbench } from './harness';
 
-const step = sharedWorkbench('debug');
+/** The training text of the second test: short lines, so frames fall on several lines. */
+const STORY = ['the cat sat on the mat', 'a dog ran to the cat', 'the mat was red', 'and the dog sat too'].map((l) => l + '\n').join('').repeat(12);
+
+const step = sharedWorkbench('debug', { files: { 'story.txt': STORY } });
 
 /** A tiny LSTM on the adding task, plain SGD at a rate that makes the gradient explode by step 2. */
 const SPEC = {
@@ -25,15 +31,27 @@ const SPEC = {
 const rows = (w: Workbench, view: string) => w.page.locator(`${view} .monaco-list-row`).allInnerTexts();
 const callStack = (w: Workbench) => rows(w, '.debug-call-stack');
 
-function runFolder(w: Workbench): string | undefined {
+/** The run folder of the one run the workspace has (or of the run not in `others`). */
+function runFolder(w: Workbench, others: string[] = []): string | undefined {
   const root = join(w.workspace, '.rnn-debugger', 'runs');
   try {
-    const [id] = readdirSync(root);
+    const id = readdirSync(root).find((d) => !others.includes(join(root, d)));
     return id && join(root, id);
   } catch {
     return undefined;
   }
 }
+
+/** Line and column (1-based) of a character offset of a text with LF line ends. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
+}
+
+/** The debug toolbar is shown while a session is alive. */
+const debugToolbarVisible = (w: Workbench) => w.page.locator('.debug-toolbar').first().isVisible().catch(() => false);
+let firstRunDir = '';
 
 test('F5 on a spec stops on an exploding gradient with the step in the Call Stack and its values in Variables', { timeout: 300_000 }, () => step('paused', async (w) => {
   writeFileSync(join(w.workspace, 'explode.rnn.json'), JSON.stringify(SPEC, null, 2));
@@ -63,6 +81,7 @@ test('F5 on a spec stops on an exploding gradient with the step in the Call Stac
   const stepNo = Number(/step (\d+)/.exec(frame)![1]);
   const dir = runFolder(w);
   assert.ok(dir, 'the run folder exists');
+  firstRunDir = dir;
   const metrics = readRun(dir).metrics;
   assert.equal(metrics.at(-1)?.step, stepNo, 'the trainer is held at the paused step');
   const m = metrics.at(-1)!;
@@ -88,4 +107,82 @@ test('F5 on a spec stops on an exploding gradient with the step in the Call Stac
   await w.page.keyboard.press('Shift+F5');
   await waitFor(() => readRun(dir).status.state === 'stopped', 'the run folder status to say stopped', 60_000, 500);
   await waitFor(() => w.trainerProcesses().length === 0, 'the trainer process to exit', 30_000, 500);
+}));
+
+test('F5 on a text file: Step Into selects the frame\'s character, its hover shows the paused values, the side bar follows the frame; Continue finishes the run', { timeout: 300_000 }, () => step('text', async (w) => {
+  // A configuration with a small step budget, stopping on entry, for the open file.
+  mkdirSync(join(w.workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(w.workspace, '.vscode', 'launch.json'), JSON.stringify({
+    version: '0.2.0',
+    configurations: [{
+      type: 'rnn', request: 'launch', name: 'Debug story', data: '${file}', stopOnEntry: true,
+      overrides: { model: { hiddenSize: 8 }, train: { steps: 3, seqLength: 16, batchSize: 2, validationFraction: 0 }, backend: 'cpu', seed: 5 },
+    }],
+  }, null, 2));
+  await w.page.keyboard.press('Escape');
+  await w.openFile('story.txt');
+  await w.runCommand('View: Show Run and Debug');
+  await waitFor(async () => /Debug story/.test(await w.page.locator('.start-debug-action-item').first().innerText().catch(() => '')),
+    'the Run and Debug view to select the "Debug story" configuration of launch.json', 60_000, 500);
+  await w.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await w.page.keyboard.press('F5');
+  await waitFor(async () => (await callStack(w)).some((r) => /before step 1/.test(r)), 'the stop on entry in the Call Stack', 120_000, 500);
+  const dir = await waitFor(() => runFolder(w, [firstRunDir]), 'the text run\'s folder', 30_000);
+
+  // Step Over: step 1; Step Into: its timesteps, until the frame's character is not a line break.
+  await w.page.keyboard.press('F10');
+  await waitFor(async () => (await callStack(w)).some((r) => /^step 1\b/.test(r)), 'Step Over to stop at step 1', 60_000, 500);
+  const snap = readRun(dir).snapshots.find((x) => x.step === 1);
+  assert.ok(snap && typeof snap.textStart === 'number', 'step 1 is traced with where its sample starts in story.txt');
+  let t = 0;
+  while (STORY[snap.textStart! + t] === '\n') t++;
+  for (let k = 0; k <= t; k++) {
+    await w.page.keyboard.press('F11');
+    await waitFor(async () => (await callStack(w)).some((r) => new RegExp(`t=${k}\\b`).test(r)), `Step Into to show the frame t=${k}`, 30_000, 500);
+  }
+  // The top frame is t, named by its character; the editor selects that character of story.txt.
+  const ch = STORY[snap.textStart! + t];
+  const top = (await callStack(w)).find((r) => /t=\d+/.test(r)) ?? '';
+  assert.ok(top.includes(`${JSON.stringify(ch)} t=${t}`), `the top frame "${top}" names ${JSON.stringify(ch)} t=${t}`);
+  const at = lineColumn(STORY, snap.textStart! + t);
+  await waitFor(async () => (await w.statusBarTexts()).some((x) => x.includes(`Ln ${at.line}, Col ${at.column} (1 selected)`)),
+    `the editor selection at Ln ${at.line}, Col ${at.column} (the frame's character)`, 30_000, 500)
+    .catch(async (e: Error) => { throw new Error(`${e.message}; status bar: ${(await w.statusBarTexts()).join(' | ')}`); });
+  assert.ok((await w.page.locator('.tabs-container .tab.active[aria-label*="story.txt"]').count()) > 0, 'story.txt is the active editor');
+
+  // Hover the selected character: the inspector's hover of the paused step's sample at t.
+  const selected = w.page.locator('.editor-group-container.active .monaco-editor .selected-text').first();
+  const hover = w.page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').first();
+  const text = await waitFor(async () => {
+    const box = await selected.boundingBox();
+    if (!box) return undefined;
+    await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 1);
+    await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const x = await hover.innerText({ timeout: 1_500 }).catch(() => '');
+    return /paused at step/.test(x) ? x : undefined;
+  }, 'a hover over the frame\'s character with the paused sample\'s values', 30_000, 500);
+  await w.screenshot('text-hover');
+  assert.match(text, /paused at step 1, its traced sample/);
+  assert.match(text, new RegExp(`t = ${t} \\(the selected frame\\)`));
+  const unit = Number(/unit (\d+)/.exec(text)?.[1]);
+  const H = snap.layers[0].units;
+  for (const k of ['c', 'h', 'f', 'i', 'g', 'o']) {
+    const row = new RegExp(`^${k}\\s+(-?\\d+\\.\\d{4})`, 'm').exec(text);
+    assert.ok(row, `the hover has a row for ${k}: ${text}`);
+    const want = snap.layers[0].values[k][t * H + unit];
+    assert.ok(Math.abs(Number(row[1]) - want) <= 6e-5, `${k} at t=${t}, unit ${unit}: hover ${row[1]}, run folder ${want}`);
+  }
+  await w.page.mouse.move(5, 450);
+
+  // The side bar follows the frame: the Diagnostics view's first row is timestep t of step 1.
+  await w.runCommand('View: Show RNN Debugger');
+  const diag = await waitFor(async () => (await w.viewRows('Diagnostics')).find((r) => r.startsWith(`t = ${t} `)),
+    `the Diagnostics view to show the frame t = ${t}`, 30_000, 500);
+  assert.match(diag, /‖∂L\/∂h_t‖/);
+
+  // Continue: the run takes its last steps (no filter fires), completes, and the session ends.
+  await w.page.keyboard.press('F5');
+  await waitFor(() => readRun(dir).status.state === 'completed', 'the run folder status to say completed', 120_000, 500);
+  assert.deepEqual(readRun(dir).metrics.map((m) => m.step), [1, 2, 3], 'every step of the budget, once');
+  await waitFor(async () => !(await debugToolbarVisible(w)), 'the debug session to end (its toolbar gone)', 30_000, 500);
 }));

@@ -168,7 +168,7 @@ export function timestepItem(runId: string, paused: PausedAt & { snapshot: Trace
     id: `frame:${runId}:${paused.step}:${layer}:${t}`,
     label: `t = ${t} ${input}`,
     description: parts.join(' · '),
-    tooltip: [`The selected frame: timestep ${t} of the sample traced at step ${paused.step} (layer ${layer}).`, ...parts, 'Click to show the gradient reach chart in the panel.'].join('\n'),
+    tooltip: [`t = ${t} ${input}: the selected frame, timestep ${t} of the sample traced at step ${paused.step} (layer ${layer}).`, ...parts, 'Click to show the gradient reach chart in the panel.'].join('\n'),
     icon: { id: 'debug-stackframe', color: 'debugIcon.breakpointCurrentStackframeForeground' },
     contextValue: 'frame',
     command: { command: 'rnnDebugger.diagnostics.reveal', title: 'Show Evidence in Panel', arguments: [args] },
