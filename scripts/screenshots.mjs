@@ -1,8 +1,8 @@
 // Screenshots for the README: runs the end-to-end tests that take them in the real workbench
 // (code-server + Chromium) and copies those PNGs from test-artifacts/e2e/ into media/screenshots/:
 // the panel in Dark Modern and Light+, Compare Runs (ui.test.ts), the inline inspector's hover and
-// the RNN Debugger side bar (inspector.test.ts), the debugger paused on an exploding gradient
-// (debug.test.ts). Usage: node scripts/screenshots.mjs [--no-run]
+// the RNN Debugger side bar (inspector.test.ts), the debugger paused on an exploding gradient and
+// its hover over a character of the training text (debug.test.ts). Usage: node scripts/screenshots.mjs [--no-run]
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +17,7 @@ const shots = [
   { test: 'test/e2e/inspector.test.ts', name: 'inspector-hover', artifact: 'inspector-inspector-hover' },
   { test: 'test/e2e/inspector.test.ts', name: 'sidebar', artifact: 'inspector-sidebar' },
   { test: 'test/e2e/debug.test.ts', name: 'debug-paused', artifact: 'debug-paused' },
+  { test: 'test/e2e/debug.test.ts', name: 'debug-text-hover', artifact: 'debug-text-hover' },
 ];
 
 if (!process.argv.includes('--no-run')) {

@@ -49,6 +49,14 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
 }
 
+/**
+ * Presses a button of the debug toolbar ("Step Over", "Step Into", "Continue"…): unlike a key,
+ * it acts wherever the focus is (the panel's webview may hold it when the run starts).
+ */
+async function debugButton(w: Workbench, name: string): Promise<void> {
+  await w.page.locator(`.debug-toolbar .action-label[aria-label^="${name}"]`).first().click({ timeout: 10_000 });
+}
+
 /** The debug toolbar is shown while a session is alive. */
 const debugToolbarVisible = (w: Workbench) => w.page.locator('.debug-toolbar').first().isVisible().catch(() => false);
 let firstRunDir = '';
@@ -116,7 +124,7 @@ test('F5 on a text file: Step Into selects the frame\'s character, its hover sho
     version: '0.2.0',
     configurations: [{
       type: 'rnn', request: 'launch', name: 'Debug story', data: '${file}', stopOnEntry: true,
-      overrides: { model: { hiddenSize: 8 }, train: { steps: 3, seqLength: 16, batchSize: 2, validationFraction: 0 }, backend: 'cpu', seed: 5 },
+      overrides: { model: { hiddenSize: 8 }, train: { steps: 3, seqLength: 40, batchSize: 2, validationFraction: 0 }, backend: 'cpu', seed: 5 },
     }],
   }, null, 2));
   await w.page.keyboard.press('Escape');
@@ -129,26 +137,43 @@ test('F5 on a text file: Step Into selects the frame\'s character, its hover sho
   await waitFor(async () => (await callStack(w)).some((r) => /before step 1/.test(r)), 'the stop on entry in the Call Stack', 120_000, 500);
   const dir = await waitFor(() => runFolder(w, [firstRunDir]), 'the text run\'s folder', 30_000);
 
-  // Step Over: step 1; Step Into: its timesteps, until the frame's character is not a line break.
-  await w.page.keyboard.press('F10');
+  // Step Over: step 1, traced, with where its sample starts in story.txt.
+  await debugButton(w, 'Step Over');
   await waitFor(async () => (await callStack(w)).some((r) => /^step 1\b/.test(r)), 'Step Over to stop at step 1', 60_000, 500);
   const snap = readRun(dir).snapshots.find((x) => x.step === 1);
   assert.ok(snap && typeof snap.textStart === 'number', 'step 1 is traced with where its sample starts in story.txt');
-  let t = 0;
-  while (STORY[snap.textStart! + t] === '\n') t++;
-  for (let k = 0; k <= t; k++) {
-    await w.page.keyboard.press('F11');
-    await waitFor(async () => (await callStack(w)).some((r) => new RegExp(`t=${k}\\b`).test(r)), `Step Into to show the frame t=${k}`, 30_000, 500);
+  const start = snap.textStart!;
+  /**
+   * The Call Stack's top frame is timestep t, named by its character, and the editor selects that
+   * character of story.txt: the status bar shows the selection's end (the cursor), one column on.
+   * A line break is selected as the empty end of its line.
+   */
+  const frameShown = async (t: number): Promise<void> => {
+    const ch = STORY[start + t];
+    await waitFor(async () => (await callStack(w)).find((r) => /t=\d+/.test(r))?.includes(`${JSON.stringify(ch)} t=${t}`),
+      `the Call Stack's top frame to be ${JSON.stringify(ch)} t=${t}`, 30_000, 500);
+    const at = lineColumn(STORY, start + t);
+    const want = ch === '\n' ? `Ln ${at.line}, Col ${at.column}` : `Ln ${at.line}, Col ${at.column + 1} (1 selected)`;
+    await waitFor(async () => (await w.statusBarTexts()).some((x) => x.trim() === want), `the editor selection "${want}" (the character of t=${t})`, 30_000, 500)
+      .catch(async (e: Error) => { throw new Error(`${e.message}; status bar: ${(await w.statusBarTexts()).join(' | ')}`); });
+    assert.ok((await w.page.locator('.tabs-container .tab.active[aria-label*="story.txt"]').count()) > 0, 'story.txt is the active editor');
+  };
+  // Step Into: t = 0, then t = 1; the selection moves with the frame.
+  await debugButton(w, 'Step Into');
+  await frameShown(0);
+  await debugButton(w, 'Step Into');
+  await frameShown(1);
+  // Step Out to the step, Step Back to its last timestep (further back past a line break).
+  await debugButton(w, 'Step Out');
+  await waitFor(async () => (await callStack(w)).some((r) => /^step 1\b/.test(r)), 'Step Out to the step level', 30_000, 500);
+  let t = snap.steps - 1;
+  await debugButton(w, 'Step Back');
+  await frameShown(t);
+  while (STORY[start + t] === '\n') {
+    await debugButton(w, 'Step Back');
+    await frameShown(--t);
   }
-  // The top frame is t, named by its character; the editor selects that character of story.txt.
-  const ch = STORY[snap.textStart! + t];
-  const top = (await callStack(w)).find((r) => /t=\d+/.test(r)) ?? '';
-  assert.ok(top.includes(`${JSON.stringify(ch)} t=${t}`), `the top frame "${top}" names ${JSON.stringify(ch)} t=${t}`);
-  const at = lineColumn(STORY, snap.textStart! + t);
-  await waitFor(async () => (await w.statusBarTexts()).some((x) => x.includes(`Ln ${at.line}, Col ${at.column} (1 selected)`)),
-    `the editor selection at Ln ${at.line}, Col ${at.column} (the frame's character)`, 30_000, 500)
-    .catch(async (e: Error) => { throw new Error(`${e.message}; status bar: ${(await w.statusBarTexts()).join(' | ')}`); });
-  assert.ok((await w.page.locator('.tabs-container .tab.active[aria-label*="story.txt"]').count()) > 0, 'story.txt is the active editor');
+  assert.ok(lineColumn(STORY, start + t).line > lineColumn(STORY, start).line, 'the last timestep reads a later line than the first');
 
   // Hover the selected character: the inspector's hover of the paused step's sample at t.
   const selected = w.page.locator('.editor-group-container.active .monaco-editor .selected-text').first();
@@ -162,6 +187,8 @@ test('F5 on a text file: Step Into selects the frame\'s character, its hover sho
     return /paused at step/.test(x) ? x : undefined;
   }, 'a hover over the frame\'s character with the paused sample\'s values', 30_000, 500);
   await w.screenshot('text-hover');
+  const code = `U+${STORY.codePointAt(start + t)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  assert.ok(text.includes(code), `the hover names the character ${code}: ${text}`);
   assert.match(text, /paused at step 1, its traced sample/);
   assert.match(text, new RegExp(`t = ${t} \\(the selected frame\\)`));
   const unit = Number(/unit (\d+)/.exec(text)?.[1]);
@@ -181,7 +208,7 @@ test('F5 on a text file: Step Into selects the frame\'s character, its hover sho
   assert.match(diag, /‖∂L\/∂h_t‖/);
 
   // Continue: the run takes its last steps (no filter fires), completes, and the session ends.
-  await w.page.keyboard.press('F5');
+  await debugButton(w, 'Continue');
   await waitFor(() => readRun(dir).status.state === 'completed', 'the run folder status to say completed', 120_000, 500);
   assert.deepEqual(readRun(dir).metrics.map((m) => m.step), [1, 2, 3], 'every step of the budget, once');
   await waitFor(async () => !(await debugToolbarVisible(w)), 'the debug session to end (its toolbar gone)', 30_000, 500);
