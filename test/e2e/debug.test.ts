@@ -201,10 +201,17 @@ test('F5 on a text file: Step Into selects the frame\'s character, its hover sho
   }
   await w.page.mouse.move(5, 450);
 
-  // The side bar follows the frame: the Diagnostics view's first row is timestep t of step 1.
+  // Clicking the next frame down (timestep t − 1) selects its character, and the side bar
+  // follows the selected frame: the Diagnostics view's first row is that timestep of step 1.
+  const below = t - 1;
+  await w.page.locator('.debug-call-stack .monaco-list-row', { hasText: `t=${below}` }).first().click();
+  const at = lineColumn(STORY, start + below);
+  const want = STORY[start + below] === '\n' ? `Ln ${at.line}, Col ${at.column}` : `Ln ${at.line}, Col ${at.column + 1} (1 selected)`;
+  await waitFor(async () => (await w.statusBarTexts()).some((x) => x.trim() === want), `the clicked frame t=${below} to select "${want}"`, 30_000, 500);
   await w.runCommand('View: Show RNN Debugger');
-  const diag = await waitFor(async () => (await w.viewRows('Diagnostics')).find((r) => r.startsWith(`t = ${t} `)),
-    `the Diagnostics view to show the frame t = ${t}`, 30_000, 500);
+  const diag = await waitFor(async () => (await w.viewRows('Diagnostics')).find((r) => r.startsWith(`t = ${below} `)),
+    `the Diagnostics view to show the selected frame t = ${below}`, 30_000, 500);
+  assert.match(diag, /the selected frame, timestep \d+ of the sample traced at step 1/);
   assert.match(diag, /‖∂L\/∂h_t‖/);
 
   // Continue: the run takes its last steps (no filter fires), completes, and the session ends.
