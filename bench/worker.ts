@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../src/core/model';
 import { createFastModel, type FastModel } from '../src/core/fast/model';
 import { computePathLabel } from '../src/core/computePath';
-import { jsSgemm, loadNativeBlas } from '../src/core/fast/gemm';
+import { jsSgemm, loadNativeBlas, wasmGemm } from '../src/core/fast/gemm';
 import { loadWasmKernel } from '../src/core/fast/wasmKernel';
 import { defaultWasmDir, selectBackend } from '../src/core/backend';
 import type { Batch, ModelIO, RecurrentModel, TraceRequest } from '../src/core/types';
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     case 'fused-wasm-rec': {
       const w = loadWasmKernel();
       if (!w.kernel) throw new Error(`wasm SIMD kernel unavailable: ${w.problem}`);
-      const m = createFastModel(lstmSpec(H), io, 1, { gemm: { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', sgemm: w.kernel.sgemm, lstmStep: w.kernel.lstmStep } });
+      const m = createFastModel(lstmSpec(H), io, 1, { gemm: wasmGemm(w.kernel) });
       note = pathOf(m);
       step = modelStep(m, batch, trace);
       break;

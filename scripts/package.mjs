@@ -76,7 +76,9 @@ try {
     console.log(`\n${target}: ${file} (${mib(statSync(file).size)}, ${statSync(file).size} bytes)`);
     for (const [n, b] of entries.sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${n.slice('extension/'.length).padEnd(44)} ${String(b.length).padStart(10)} B`);
     const kinds = [
-      entries.some(([n]) => n === 'extension/dist/fused-kernel.wasm') ? 'wasm SIMD GEMM' : 'NO wasm GEMM (JavaScript GEMM only)',
+      entries.some(([n]) => n === 'extension/dist/fused-kernel.wasm')
+        ? `wasm SIMD GEMM${entries.some(([n]) => n === 'extension/dist/fused-kernel-worker.cjs') ? ' (+ its worker thread)' : ' (NO worker thread: one thread only)'}`
+        : 'NO wasm GEMM (JavaScript GEMM only)',
       ...entries.filter(([n]) => n.endsWith('.node')).map(([n]) => `native ${n.slice('extension/dist/'.length)} (${hostTarget})`),
     ];
     console.log(`  fused-kernel pieces: ${kinds.join(', ')}`);

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installDistDir, nativeAllowed } from '../installDir';
-import { loadWasmKernel, type LstmStep } from './wasmKernel';
+import { loadWasmKernel, type LstmStep, type WasmKernel } from './wasmKernel';
+import type { WasmHeap } from './wasmHeap';
 
 /** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
 export type Sgemm = (
@@ -28,12 +29,27 @@ export interface GemmProvider {
   /** 'native:<library>', 'wasm-simd' or 'js'. */
   name: string;
   sgemm: Sgemm;
-  /** For people: e.g. "wasm SIMD (1 thread)", "OpenBLAS libopenblas.so.0", "JavaScript (1 thread)". */
+  /** For people: e.g. "wasm SIMD (2 threads)", "OpenBLAS libopenblas.so.0", "JavaScript (1 thread)". */
   label?: string;
   /** Why each faster GEMM was not used (file and reason), for the Output channel. */
   skipped?: string[];
   /** The LSTM's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
   lstmStep?: LstmStep;
+  /** The wasm kernel's memory, for work buffers its GEMM and steps use in place (wasm GEMM only). */
+  heap?: WasmHeap;
+}
+
+/** The wasm kernel as a GEMM provider: its GEMM on the threads it runs, its gate maths and its memory. */
+export function wasmGemm(kernel: WasmKernel, skipped: string[] = []): GemmProvider {
+  const threads = kernel.threads === 1 ? '1 thread' : `${kernel.threads} threads`;
+  return {
+    name: 'wasm-simd',
+    label: `wasm SIMD (${threads})`,
+    skipped: kernel.threadProblem ? [...skipped, `wasm threads: one thread (${kernel.threadProblem})`] : skipped,
+    sgemm: kernel.sgemm,
+    lstmStep: kernel.lstmStep,
+    heap: kernel.heap,
+  };
 }
 
 interface NativeBlas {
@@ -164,7 +180,7 @@ export const jsGemm: GemmProvider = { name: 'js', sgemm: jsSgemm, label: 'JavaSc
  * The fastest GEMM available in this process: native OpenBLAS (only the install folder's
  * fastblas.node) > WebAssembly SIMD (the install folder's fused-kernel.wasm) > JavaScript. A
  * bridge that found only a generic libblas.so.3 (often the slow reference BLAS, ≈4 GFLOP/s) is
- * passed over for the wasm kernel (20–28 GFLOP/s on one core).
+ * passed over for the wasm kernel (20–45 GFLOP/s on one core, its two threads more).
  */
 export function defaultGemm(): GemmProvider {
   const skipped: string[] = [];
@@ -182,7 +198,7 @@ export function defaultGemm(): GemmProvider {
     };
   }
   skipped.push(`native BLAS: ${nat ? `found only ${nat.library}, not OpenBLAS` : nativeBlasProblem()}`);
-  if (wasm.kernel) return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', skipped, sgemm: wasm.kernel.sgemm, lstmStep: wasm.kernel.lstmStep };
+  if (wasm.kernel) return wasmGemm(wasm.kernel, skipped);
   skipped.push(`wasm SIMD: ${wasm.problem}`);
   return { ...jsGemm, skipped };
 }

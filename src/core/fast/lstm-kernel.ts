@@ -1,5 +1,5 @@
 // The fused whole-sequence LSTM: forward over all T steps, read-out and loss, and hand-written
-// BPTT on flat Float32Arrays, with every GEMM going through one Sgemm (native BLAS or JS). The
+// BPTT on flat Float32Arrays, with every GEMM going through one Sgemm (native BLAS, wasm or JS). The
 // recording (gates, c, h, ∂L/∂h_t, ∂L/∂c_t of one sample, gradient reach) is read off buffers the
 // backward pass needs anyway, so it costs almost nothing.
 // Layout: time-major rows, row r = t·B + b; gate blocks f, i, g, o (GATE_ORDER.lstm) of H columns.
@@ -10,6 +10,7 @@ import type { Activation, CellKind } from '../../protocol/spec';
 import type { LossKind } from '../types';
 import type { Sgemm } from './gemm';
 import type { LstmStep } from './wasmKernel';
+import type { WasmHeap } from './wasmHeap';
 
 export type FusedInput = 'onehot' | 'embedding' | 'numeric';
 
@@ -142,6 +143,10 @@ interface Work {
   X0: Float32Array;
   dhNext: Float32Array;
   dcNext: Float32Array;
+  /** Per layer: W_h as the per-step GEMMs read it, [H, G] (a copy in the heap, or the weights themselves). */
+  Wh: (Float32Array | null)[];
+  /** Per layer: W_hᵀ, [G, H], rewritten each backward pass. */
+  WhT: Float32Array[];
 }
 
 export class FusedLstm {
@@ -152,6 +157,11 @@ export class FusedLstm {
     private readonly gemm: Sgemm,
     /** The per-timestep elementwise maths in wasm SIMD; the JavaScript loops below when absent. */
     private readonly step: LstmStep | null = null,
+    /**
+     * The wasm kernel's memory: the work buffers and a copy of W_h live there, so its GEMM and
+     * gate maths use them in place (no copy per call). Plain Float32Arrays when absent.
+     */
+    private readonly heap: Pick<WasmHeap, 'alloc' | 'free'> | null = null,
   ) {}
 
   private buffers(B: number, T: number): Work {
@@ -160,7 +170,9 @@ export class FusedLstm {
     const { hidden: H, layers: L, outputSize: O } = this.shape;
     const G = this.shape.cell === 'rnn' ? H : 4 * H;
     const x0 = this.shape.input === 'embedding' ? this.shape.embedSize : this.shape.input === 'numeric' ? this.shape.inputSize : 0;
-    const mk = (n: number): Float32Array => new Float32Array(n);
+    this.release();
+    const heap = this.heap;
+    const mk = (n: number): Float32Array => (heap ? heap.alloc(n) : new Float32Array(n));
     this.work = {
       B,
       T,
@@ -173,13 +185,19 @@ export class FusedLstm {
       X0: mk(T * B * x0),
       dhNext: mk(B * H),
       dcNext: mk(B * H),
+      Wh: Array.from({ length: L }, () => (heap ? mk(H * G) : null)),
+      WhT: Array.from({ length: L }, () => mk(G * H)),
     };
     return this.work;
   }
 
   /** Drops the work buffers (they are rebuilt on the next call). */
   release(): void {
+    const w = this.work;
     this.work = null;
+    if (!w || !this.heap) return;
+    for (const a of [...w.Z, ...w.Hs, ...w.Cs, ...w.Ac, w.dHin, w.Y, w.X0, w.dhNext, w.dcNext, ...w.WhT]) this.heap.free(a);
+    for (const a of w.Wh) if (a) this.heap.free(a);
   }
 
   /**
@@ -265,7 +283,8 @@ export class FusedLstm {
       else Hs.fill(0, 0, B * H);
       if (initialC && initialC[l]) Cs.set(initialC[l], 0);
       else Cs.fill(0, 0, B * H);
-      const Wh = wt.Wh[l];
+      const Wh = w.Wh[l] ?? wt.Wh[l];
+      if (Wh !== wt.Wh[l]) Wh.set(wt.Wh[l]);
       for (let t = 0; t < T; t++) {
         const zt = t * B * G;
         // z_t += h_{t-1}·Wh  ([B,H]·[H,4H]): the one sequential GEMM per step.
@@ -384,7 +403,7 @@ export class FusedLstm {
     if (lossOnly) return { loss, grads: emptyGrads(), finalH, finalC };
 
     // Transposed weights, once per pass, so every per-step product is a plain [B,·]·[·,·] GEMM.
-    const WhT = wt.Wh.map((Wh) => transpose(Wh, H, G));
+    const WhT = wt.Wh.map((Wh, l) => transpose(Wh, H, G, w.WhT[l]));
     const WxT = wt.Wx.map((Wx, l) => (l === 0 && s.input !== 'embedding' ? null : transpose(Wx, inWidth(l), G)));
     const WrT = transpose(wt.Wr, H, O);
 
@@ -575,9 +594,8 @@ function emptyGrads(): FusedWeights {
   return { Wx: [], Wh: [], b: [], Wr: new Float32Array(0), br: new Float32Array(0) };
 }
 
-/** [rows, cols] → [cols, rows]. */
-export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
+/** [rows, cols] → [cols, rows], into `out` when given. */
+export function transpose(a: Float32Array, rows: number, cols: number, out: Float32Array = new Float32Array(rows * cols)): Float32Array {
   for (let r = 0; r < rows; r++) {
     const ro = r * cols;
     for (let c = 0; c < cols; c++) out[c * rows + r] = a[ro + c];

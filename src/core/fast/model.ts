@@ -70,7 +70,7 @@ export class FusedModel implements FastModel {
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
-    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null);
+    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null, gemm.heap ?? null);
   }
 
   get spec(): ModelSpec {

@@ -1,21 +1,31 @@
-// Builds the WebAssembly SIMD kernel (sgemm.c: GEMM; lstm-step.c: the LSTM elementwise steps)
-// into dist/fused-kernel.wasm with clang targeting wasm32 and wasm-ld (Debian: clang lld). Run
-// by esbuild.mjs, so `npm run build` and every package carry it. Never fails the build: without the tools it says so in one line and the fused
-// kernel uses its JavaScript GEMM.
+// Builds the WebAssembly SIMD kernel (SOURCES below: the GEMM, the LSTM elementwise steps and the
+// worker thread's loop) into one module, dist/fused-kernel.wasm, with clang targeting wasm32 and
+// wasm-ld (Debian: clang lld), and copies the worker thread's script beside it
+// (dist/fused-kernel-worker.cjs). The module imports a shared memory (atomics, bulk memory) so
+// that a worker thread can run the same code on the same memory. Run by esbuild.mjs, so `npm run
+// build` and every package carry both files. Never fails the build: without the tools it says so
+// in one line and the fused kernel uses its JavaScript GEMM.
 // Usage: node src/core/fast/wasm/build.mjs
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** The C files of the module, each one job (a new kernel adds its file here). */
+const SOURCES = ['sgemm.c', 'threads.c', 'lstm-step.c'];
+/** Upper bound of the shared memory (wasm32 addresses 4 GiB; the work buffers of H = 256, T = 1000 take ≈ 0.3 GiB). */
+const MAX_MEMORY = 2 ** 31;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../../..');
 const out = join(root, 'dist', 'fused-kernel.wasm');
+const worker = join(root, 'dist', 'fused-kernel-worker.cjs');
 const cc = process.env.WASM_CC || 'clang';
 const args = [
-  '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib',
-  '-Wl,--no-entry', '-Wl,--export=__heap_base', `-Wl,--initial-memory=${1 << 20}`,
-  '-o', `${out}.${process.pid}.tmp`, join(here, 'sgemm.c'), join(here, 'lstm-step.c'),
+  '--target=wasm32', '-O3', '-msimd128', '-matomics', '-mbulk-memory', '-mmutable-globals', '-nostdlib',
+  '-Wl,--no-entry', '-Wl,--export=__heap_base', '-Wl,--export=__stack_pointer',
+  '-Wl,--import-memory', '-Wl,--shared-memory', `-Wl,--initial-memory=${1 << 20}`, `-Wl,--max-memory=${MAX_MEMORY}`,
+  '-o', `${out}.${process.pid}.tmp`, ...SOURCES.map((f) => join(here, f)),
 ];
 mkdirSync(dirname(out), { recursive: true });
 const res = spawnSync(cc, args, { encoding: 'utf8' });
@@ -26,6 +36,8 @@ if (res.status !== 0) {
   console.log(`wasm kernel: not built (${why}); install clang and lld (Debian: apt-get install clang lld); the JavaScript GEMM is used.`);
 } else {
   // Renamed into place whole: a process loading the kernel meanwhile never reads half a file.
+  copyFileSync(join(here, 'worker.cjs'), `${worker}.${process.pid}.tmp`);
+  renameSync(`${worker}.${process.pid}.tmp`, worker);
   renameSync(`${out}.${process.pid}.tmp`, out);
-  console.log(`wasm kernel: built ${out}`);
+  console.log(`wasm kernel: built ${out} (+ ${worker})`);
 }
