@@ -1,9 +1,11 @@
 // The fused LSTM kernel against the independent float64 reference: loss, every weight gradient,
 // final state and the recorded trace (h, c, gates, ∂L/∂h_t, ∂L/∂c_t, gradient reach), on the
-// JavaScript GEMM, the WebAssembly SIMD GEMM and whatever defaultGemm() picks on this machine
-// (printed and asserted: wasm SIMD unless an OpenBLAS bridge is built and finds OpenBLAS).
+// JavaScript GEMM, the WebAssembly SIMD GEMM (one thread with copied operands; two threads with
+// every product split and the work buffers in the kernel's memory) and whatever defaultGemm()
+// picks on this machine (printed and asserted: wasm SIMD unless an OpenBLAS bridge is built and
+// finds OpenBLAS). The two-thread kernel gives bitwise the one-thread kernel's results.
 
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -12,13 +14,16 @@ import type { ModelIO } from '../../../src/core/types';
 import { referenceForwardBackward } from '../../../src/core/reference';
 import { FusedLstm } from '../../../src/core/fast/lstm-kernel';
 import { fusedShape } from '../../../src/core/fast/model';
-import { defaultGemm, jsGemm, jsSgemm, loadNativeBlas, type GemmProvider } from '../../../src/core/fast/gemm';
-import { loadWasmKernel } from '../../../src/core/fast/wasmKernel';
+import { defaultGemm, jsGemm, jsSgemm, loadNativeBlas, wasmGemm, type GemmProvider } from '../../../src/core/fast/gemm';
+import { defaultWasmThreads, instantiateWasmKernel, loadWasmKernel, WASM_KERNEL_FILE, type WasmKernel } from '../../../src/core/fast/wasmKernel';
+import { installDistDir } from '../../../src/core/installDir';
+import type { FusedResult } from '../../../src/core/fast/lstm-kernel';
 import { fusedWeightsOf, lstmSpec, norms, randomBatch, randomWeights, relErr } from './helpers';
 
 const TOL = 2e-5;
 
-function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: GemmProvider, reachFrom = -1, sample = 1, scale = 0.5): void {
+/** Runs the kernel on `gemm` and asserts every output against the reference; returns the kernel's result. */
+function checked(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: GemmProvider, reachFrom = -1, sample = 1, scale = 0.5): FusedResult {
   const weights = randomWeights(spec, io, 7, scale);
   const batch = randomBatch(io, B, T, 11);
   const H = spec.hiddenSize;
@@ -28,7 +33,7 @@ function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: GemmPro
     c: Array.from({ length: spec.layers }, (_, l) => Float32Array.from({ length: B * H }, (_v, k) => 2 * (rng['readout.b'].data[(k + l) % rng['readout.b'].data.length] as number))),
   };
   const ref = referenceForwardBackward(spec, io, weights, batch, { sample, reachFrom, initial });
-  const kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null);
+  const kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null, gemm.heap ?? null);
   const lstm = spec.cell !== 'rnn';
   const wt = fusedWeightsOf(weights, spec.layers);
   const tau = reachFrom < 0 ? T - 1 : reachFrom;
@@ -65,6 +70,11 @@ function check(spec: ModelSpec, io: ModelIO, B: number, T: number, gemm: GemmPro
     assert.ok(relErr(r.reachC, norms(q.reachC!, T, H)) < TOL, `layer ${l} reachC`);
     for (let t = tau + 1; t < T; t++) assert.equal(r.reachH[t], 0);
   }
+  kernel.release();
+  return res;
+}
+function check(...args: Parameters<typeof checked>): void {
+  checked(...args);
 }
 
 const tokenIO: ModelIO = { vocabSize: 6, inputSize: 0, outputSize: 6, loss: 'xent' };
@@ -82,10 +92,31 @@ function wasm(gates: boolean): GemmProvider {
   return { name: 'wasm-simd', sgemm: w.kernel.sgemm, ...(gates ? { lstmStep: w.kernel.lstmStep } : {}) };
 }
 
+/**
+ * A kernel of its own on `threads` threads. Two threads split every product (threshold 0), so
+ * the small shapes below run the worker's share too; the work buffers live in its memory.
+ */
+const kernels = new Map<number, WasmKernel>();
+function wasmOn(threads: number): GemmProvider {
+  let k = kernels.get(threads);
+  if (!k) {
+    k = instantiateWasmKernel(join(installDistDir(), WASM_KERNEL_FILE), { threads, splitThreshold: 0 });
+    kernels.set(threads, k);
+  }
+  assert.equal(k.threads, threads, `the kernel runs on ${k.threads} thread(s): ${k.threadProblem}`);
+  const g = wasmGemm(k);
+  assert.equal(g.label, threads === 1 ? 'wasm SIMD (1 thread)' : `wasm SIMD (${threads} threads)`);
+  return g;
+}
+after(() => {
+  for (const k of kernels.values()) k.close();
+});
+
 const providers: [string, () => GemmProvider][] = [
   ['js GEMM', () => jsGemm],
   ['wasm SIMD GEMM, JS gates', () => wasm(false)],
   ['wasm SIMD GEMM and gates', () => wasm(true)],
+  ['wasm SIMD ×2 threads, buffers in its memory', () => wasmOn(2)],
   [`default = ${defaultGemm().name}`, () => defaultGemm()],
 ];
 for (const [name, gemm] of providers) {
@@ -98,7 +129,7 @@ for (const [name, gemm] of providers) {
     check(lstmSpec({ hiddenSize: 6, candidateActivation: 'relu' }), tokenIO, 5, 4, gemm(), -1, 4));
 }
 
-for (const [name, gemm] of providers.slice(0, 2)) {
+for (const [name, gemm] of [...providers.slice(0, 2), providers[3]]) {
   test(`vanilla RNN (tanh), 2 layers with embedding, matches the reference (${name})`, () =>
     check(lstmSpec({ cell: 'rnn', layers: 2, embeddingSize: 4 }), tokenIO, 3, 7, gemm(), 4, 1));
   test(`vanilla RNN (relu), numeric MSE, matches the reference (${name})`, () =>
@@ -114,6 +145,37 @@ test('H = 64, T = 100, vanilla RNN: the wasm SIMD GEMM matches the reference', {
   check(lstmSpec({ cell: 'rnn', hiddenSize: 64 }), charIO, 4, 100, wasm(true), -1, 3, 0.1));
 test('H = 64, T = 100, 2 layers with embedding: the wasm SIMD kernel matches the reference', { timeout: 120_000 }, () =>
   check(lstmSpec({ hiddenSize: 64, layers: 2, embeddingSize: 16 }), charIO, 3, 100, wasm(true), -1, 1));
+test('H = 64, T = 100, one-hot: the wasm SIMD kernel on two threads matches the reference, the worker computing its share', { timeout: 120_000 }, () => {
+  const g = wasmOn(2);
+  const before = kernels.get(2)!.workerShares();
+  check(lstmSpec({ hiddenSize: 64 }), charIO, 4, 100, g, 60, 2);
+  // Each of the 2·100 per-step products and the whole-sequence ones: the worker took its columns.
+  assert.ok(kernels.get(2)!.workerShares() - before >= 200, `worker shares: ${kernels.get(2)!.workerShares() - before}`);
+});
+
+/** Every float of a kernel result, in a fixed order. */
+function flat(r: FusedResult): Float32Array[] {
+  const g = r.grads;
+  const out = [Float32Array.of(r.loss), ...g.Wx, ...g.Wh, ...g.b, g.Wr, g.br, ...(g.embedding ? [g.embedding] : []), ...r.finalH, ...r.finalC, r.stepLoss!];
+  for (const rec of r.records!) out.push(rec.h, rec.c, rec.f, rec.i, rec.g, rec.o, rec.dh, rec.dc, rec.reachH, rec.reachC);
+  return out;
+}
+
+// Bitwise, not within rounding: each element of C is computed by the same instructions (the same
+// k order, the same tile or edge code, no FMA) whichever thread computes it, the split falls on a
+// multiple of 8 columns, and the gate maths run on the calling thread.
+test('the two-thread kernel gives bitwise the one-thread kernel\'s results (loss, gradients, state, recording)', { timeout: 120_000 }, () => {
+  const cases: [ModelSpec, ModelIO, number, number][] = [
+    [lstmSpec({ hiddenSize: 64 }), charIO, 4, 100],
+    [lstmSpec({ hiddenSize: 20, layers: 2, embeddingSize: 12 }), charIO, 5, 9],
+    [lstmSpec({ hiddenSize: 6, candidateActivation: 'relu' }), tokenIO, 5, 4],
+  ];
+  for (const [spec, io, B, T] of cases) {
+    const one = flat(checked(spec, io, B, T, wasmOn(1))), two = flat(checked(spec, io, B, T, wasmOn(2)));
+    assert.equal(one.length, two.length);
+    one.forEach((a, k) => assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(two[k].buffer, two[k].byteOffset, two[k].byteLength)), `H=${spec.hiddenSize}: array ${k} differs`));
+  }
+});
 
 test('defaultGemm picks OpenBLAS only when its bridge finds OpenBLAS, else the wasm kernel; it says which and why', () => {
   const g = defaultGemm();
@@ -122,7 +184,9 @@ test('defaultGemm picks OpenBLAS only when its bridge finds OpenBLAS, else the w
   if (nat && /openblas/i.test(nat.library)) assert.equal(g.name, `native:${nat.library}`);
   else {
     assert.equal(g.name, 'wasm-simd');
-    assert.equal(g.label, 'wasm SIMD (1 thread)');
+    // Two threads where the machine has two cores (the worker thread from this build's dist/).
+    assert.equal(g.label, defaultWasmThreads() === 2 ? 'wasm SIMD (2 threads)' : 'wasm SIMD (1 thread)');
+    assert.equal(loadWasmKernel().kernel!.threads, defaultWasmThreads(), loadWasmKernel().kernel!.threadProblem ?? '');
     assert.ok(g.lstmStep, 'the wasm kernel brings the elementwise steps too');
     assert.match(g.skipped?.[0] ?? '', /^native BLAS: /, 'the reason the native bridge was not used is given');
   }

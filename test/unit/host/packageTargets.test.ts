@@ -32,6 +32,8 @@ test('the universal package carries no native piece', { timeout: 180_000 }, asyn
   const { vsix } = withDistLock(() => pack('universal', false));
   const native = [...(await entries(vsix)).keys()].filter((n) => n.endsWith('.node'));
   assert.deepEqual(native, [], 'the universal package runs on wasm and JavaScript only');
+  const names = [...(await entries(vsix)).keys()];
+  assert.ok(names.includes('extension/dist/fused-kernel.wasm') && names.includes('extension/dist/fused-kernel-worker.cjs'), 'the wasm kernel and its worker thread ship');
 });
 
 test('platform packages: tagged, wasm kernel everywhere, native pieces only on the platform they were built on', { timeout: 180_000 }, async () => {
@@ -47,6 +49,7 @@ test('platform packages: tagged, wasm kernel everywhere, native pieces only on t
     assert.match(e.get('extension.vsixmanifest')?.toString('utf8') ?? '', new RegExp(`TargetPlatform="${target}"`), `${target} is tagged`);
     assert.ok(e.has('extension/dist/trainer.js'), `${target} carries the trainer`);
     assert.ok(e.has('extension/dist/fused-kernel.wasm'), `${target} carries the wasm kernel`);
+    assert.ok(e.has('extension/dist/fused-kernel-worker.cjs'), `${target} carries the wasm kernel's worker thread`);
     assert.match(p.stdout, /fused-kernel\.wasm\s+\d+ B/, 'the contents are listed with sizes');
     assert.match(p.stdout, new RegExp(`${target}: .*\\(\\d+\\.\\d\\d MiB, \\d+ bytes\\)`), 'the size is printed');
     const shipped = [...e.keys()].filter((n) => n.endsWith('.node')).map((n) => n.slice('extension/dist/'.length)).sort();

@@ -137,3 +137,20 @@ test('the CLI process exits with code 2 on bad input', () => {
   assert.equal(res.status, 2, res.stderr);
   assert.match(res.stderr.trim(), /^rnn-debugger: text file .*empty2\.txt is empty$/);
 });
+
+// The wasm kernel's worker thread is alive when training ends (it is never stopped explicitly on
+// this path): the process must still exit by itself, promptly, with its exit code.
+test('the CLI process exits by itself after training on the two-thread wasm kernel', { timeout: 180_000 }, () => {
+  const cli = path.join(__dirname, '..', '..', '..', 'src', 'cli.ts');
+  const res = spawnSync(process.execPath, ['--import', 'tsx', cli, 'train', '--task', 'copy', '--cell', 'lstm', '--hidden', '32', '--batch', '8',
+    '--steps', '3', '--backend', 'wasm', '--out', path.join(tmp, 'threads'), '--no-report'], {
+    encoding: 'utf8', cwd: path.join(__dirname, '..', '..', '..'), timeout: 120_000,
+    // No native BLAS: the wasm kernel is the GEMM, as in the universal package.
+    env: { ...process.env, RNN_DEBUGGER_NATIVE: 'off' },
+  });
+  assert.equal(res.signal, null, `the CLI did not exit by itself (killed by ${res.signal}):\n${res.stdout}\n${res.stderr}`);
+  assert.equal(res.status, 0, res.stderr);
+  const threads = os.availableParallelism() >= 2 ? '2 threads' : '1 thread';
+  assert.match(res.stdout, new RegExp(`CPU · fused LSTM · wasm SIMD \\(${threads}\\)`), res.stdout);
+  assert.match(res.stdout, /completed after 3 steps/);
+});
