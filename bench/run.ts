@@ -112,7 +112,8 @@ function cpuModel(): string {
 /** Threads each side used, as far as the process says (ours: the GEMM label; PyTorch: its settings). */
 function threadsOf(r: WorkerResult): string {
   if (r.variant.startsWith('torch-')) return 'torch 1 + OpenBLAS pthread pool';
-  const m = /\((\d+) threads?\)/.exec(r.note ?? '');
+  // The dev build's note carries the GEMM label; the installed trainer's backend line does.
+  const m = /\((\d+) threads?\)/.exec(`${r.note ?? ''} ${r.backend ?? ''}`);
   if (m) return `${m[1]} (GEMM)`;
   if (/OpenBLAS/.test(r.note ?? '')) return 'OpenBLAS pool';
   return '1';
