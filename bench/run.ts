@@ -75,7 +75,7 @@ async function installPackage(): Promise<string> {
   if (r.status !== 0) throw new Error(`packaging failed: ${r.stdout}\n${r.stderr}`);
   const { installVsix } = (await import(join(root, 'scripts/install-vsix.mjs'))) as { installVsix: (v: string, d: string) => string };
   installedExt = installVsix(vsix, join(scratch, 'extensions'));
-  const pieces = readdirSync(join(installedExt, 'dist')).filter((f) => /\.(wasm|node)$/.test(f));
+  const pieces = readdirSync(join(installedExt, 'dist')).filter((f) => /\.(wasm|node)$|-worker\.cjs$/.test(f));
   console.log(`installed package: ${installedExt} (${(statSync(vsix).size / 2 ** 20).toFixed(2)} MiB .vsix; kernels: ${pieces.join(', ')}); its trainer runs from a scratch folder, PATH holding node alone`);
   return scratch;
 }
