@@ -13,7 +13,7 @@ function gemmLabel(name: string): string {
 }
 
 /**
- * `gemm`: the GEMM provider's own label when it has one (e.g. "wasm SIMD (1 thread) + wasm SIMD
+ * `gemm`: the GEMM provider's own label when it has one (e.g. "wasm SIMD (2 threads)", "OpenBLAS … + wasm SIMD
  * gates"); `cell`: the fused kernel runs the plain LSTM and the vanilla RNN.
  */
 export function computePathLabel(modelPath: string, tfjsBackend: string, gemm?: string, cell = 'lstm'): string {

@@ -153,7 +153,7 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
     if (data.baseline !== undefined) status.baseline = data.baseline;
 
     let modelPath = 'custom';
-    /** The fused kernel's GEMM in words, e.g. "wasm SIMD (1 thread)". */
+    /** The fused kernel's GEMM in words, e.g. "wasm SIMD (2 threads)". */
     let gemmName: string | undefined;
     let gemmSkipped: readonly string[] = [];
     if (opts.modelFactory) model = opts.modelFactory(spec, data);
