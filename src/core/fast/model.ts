@@ -1,4 +1,4 @@
-// createFastModel: the RecurrentModel interface backed by the fused kernel (plain LSTM and
+// createFastModel: the RecurrentModel interface backed by the fused CPU kernels (plain LSTM and
 // vanilla RNN). Parameters, initialisation, export and import are the reference engine's
 // (createModel); forwardBackward and evaluate run fused. Other cells use the reference engine as is.
 
@@ -10,7 +10,9 @@ import { gateSaturation } from '../saturation';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
-import { FusedLstm, fusedWeightsFrom, type FusedLayerRecord, type FusedResult, type FusedWeights } from './lstm-kernel';
+import { FusedNetwork, fusedWeightsFrom, type FusedCell, type FusedLayerRecord, type FusedResult, type FusedShape, type FusedWeights } from './fused-network';
+import { LstmCell } from './lstm-kernel';
+import { RnnCell } from './rnn-kernel';
 
 export interface FastModelOptions extends CreateModelOptions {
   /** GEMM to use (default: defaultGemm(), native OpenBLAS > wasm SIMD > JavaScript). */
@@ -33,6 +35,19 @@ export function fastPathUnsupported(spec: ModelSpec): string | null {
   return null;
 }
 
+/**
+ * The fused CPU network for a shape (cell 'lstm' or 'rnn'), its GEMMs on `gemm` and the LSTM's
+ * elementwise steps in wasm SIMD when the provider brings them.
+ */
+export function createFusedKernel(shape: Omit<FusedShape, 'batch' | 'steps'>, gemm: GemmProvider): FusedNetwork {
+  const cellKind = shape.cell ?? 'lstm';
+  let cell: FusedCell;
+  if (cellKind === 'lstm') cell = new LstmCell(shape, gemm.sgemm, gemm.lstmStep ?? null);
+  else if (cellKind === 'rnn') cell = new RnnCell(shape, gemm.sgemm);
+  else throw new Error(`the fused CPU kernel has no cell '${cellKind}'`);
+  return new FusedNetwork(shape, gemm.sgemm, cell);
+}
+
 /** Builds the model with the same deterministic weights as createModel(spec, io, seed). */
 export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, options: FastModelOptions = {}): FastModel {
   const base = createModel(spec, io, seed, options);
@@ -42,7 +57,7 @@ export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, opti
 }
 
 /** The fused kernels' shape for a spec and its data (the GPU kernel takes the same). */
-export function fusedShape(spec: ModelSpec, io: ModelIO): FusedLstm['shape'] {
+export function fusedShape(spec: ModelSpec, io: ModelIO): Omit<FusedShape, 'batch' | 'steps'> {
   return {
     hidden: spec.hiddenSize,
     layers: spec.layers,
@@ -62,7 +77,8 @@ export class FusedModel implements FastModel {
   readonly path: string;
   /** The fused kernel records reach norms only, not the raw vectors. */
   readonly lastReach: LayerReach[] | null = null;
-  private readonly kernel: FusedLstm;
+  /** Null for a cell the CPU kernels do not cover (the GPU model's other cells). */
+  private readonly kernel: FusedNetwork | null;
 
   constructor(
     protected readonly base: InstrumentedModel,
@@ -70,7 +86,7 @@ export class FusedModel implements FastModel {
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
-    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null);
+    this.kernel = fastPathUnsupported(spec) ? null : createFusedKernel(fusedShape(spec, io), gemm);
   }
 
   get spec(): ModelSpec {
@@ -89,6 +105,11 @@ export class FusedModel implements FastModel {
     return fusedWeightsFrom((n) => p[n]?.dataSync() as Float32Array | undefined, this.base.spec.layers);
   }
 
+  private fused(): FusedNetwork {
+    if (!this.kernel) throw new Error(`no fused CPU kernel: ${fastPathUnsupported(this.base.spec)}`);
+    return this.kernel;
+  }
+
   protected check(batch: Batch): void {
     const { batchSize: B, steps: T } = batch;
     if (!(B > 0 && T > 0)) throw new Error(`batch needs batchSize and steps > 0, got ${B}×${T}`);
@@ -104,7 +125,7 @@ export class FusedModel implements FastModel {
     const { batchSize: B, steps: T } = batch;
     if (trace && (trace.sample < 0 || trace.sample >= B)) throw new Error(`trace sample ${trace.sample} outside batch of ${B}`);
     const { layers, tau } = this.traceTargets(T, trace);
-    const res = this.kernel.run(
+    const res = this.fused().run(
       batch, B, T, this.weights(), initial?.h ?? null, hasCellState(this.base.spec.cell) ? initial?.c ?? null : null,
       trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
     );
@@ -147,7 +168,7 @@ export class FusedModel implements FastModel {
     const I = this.base.io.inputSize;
     const s = trace.sample;
     const layers: LayerTrace[] = records.map((r) => {
-      // h, c (LSTM family) and the cell's gates: the other cells' kernels run on the GPU engine only.
+      // h, c (LSTM family) and the cell's gates (by name in r.gates when they are not f, i, g, o).
       const cellState = hasCellState(this.base.spec.cell);
       const values: Record<string, Float32Array> = cellState ? { h: r.h, c: r.c } : { h: r.h };
       for (const gate of GATE_ORDER[this.base.spec.cell]) values[gate] = r.gates?.[gate] ?? r[gate as 'f' | 'i' | 'g' | 'o'];
@@ -193,7 +214,7 @@ export class FusedModel implements FastModel {
   evaluate(batch: Batch, initial?: RecurrentState | null): { loss: number; finalState: RecurrentState } {
     this.check(batch);
     const cellState = this.base.spec.cell === 'lstm';
-    const res = this.kernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, cellState ? initial?.c ?? null : null, null, true);
+    const res = this.fused().run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, cellState ? initial?.c ?? null : null, null, true);
     return { loss: res.loss, finalState: { h: res.finalH, c: cellState ? res.finalC : null } };
   }
 
@@ -206,11 +227,11 @@ export class FusedModel implements FastModel {
   }
 
   releaseBuffers(): void {
-    this.kernel.release();
+    this.kernel?.release();
   }
 
   dispose(): void {
-    this.kernel.release();
+    this.kernel?.release();
     this.base.dispose();
   }
 }
