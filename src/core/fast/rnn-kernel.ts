@@ -52,16 +52,9 @@ export class RnnCell implements FusedCell {
     return null;
   }
 
-  /** act'(a) for unit k of row block `zo`: 1 − h² for tanh (h = Hs[no + k]), [a > 0] for relu. */
-  private dact(Z: Float32Array, zo: number, Hs: Float32Array, no: number): number {
-    if (this.relu) return Z[zo] > 0 ? 1 : 0;
-    const h = Hs[no];
-    return 1 - h * h;
-  }
-
   reach(_l: number, { Z, Hs }: LayerBuffers, WhT: Float32Array, dIn: Float32Array, tau: number, sb: number, B: number,
     r: FusedLayerRecord | undefined, onDz: (t: number, dz: Float32Array) => void): void {
-    const H = this.H;
+    const { H, relu } = this;
     const dz = new Float32Array(H);
     const dhN = new Float32Array(H);
     for (let t = tau; t >= 0; t--) {
@@ -70,7 +63,8 @@ export class RnnCell implements FusedCell {
       for (let j = 0; j < H; j++) {
         const d = dIn[t * H + j] + dhN[j];
         nh += d * d;
-        dz[j] = d * this.dact(Z, zo + j, Hs, no + j);
+        const h = Hs[no + j];
+        dz[j] = d * (relu ? (Z[zo + j] > 0 ? 1 : 0) : 1 - h * h);
       }
       if (r) r.reachH[t] = Math.sqrt(nh);
       this.gemm(false, false, 1, H, H, dz, H, WhT, H, 0, dhN, H);
@@ -80,7 +74,7 @@ export class RnnCell implements FusedCell {
 
   backward(_l: number, { Z, Hs }: LayerBuffers, dHin: Float32Array, WhT: Float32Array, gWh: Float32Array, B: number, T: number,
     r: FusedLayerRecord | undefined, sb: number): void {
-    const { H, dhNext } = this;
+    const { H, relu, dhNext } = this;
     dhNext.fill(0);
     for (let t = T - 1; t >= 0; t--) {
       const zt = t * B * H;
@@ -91,8 +85,9 @@ export class RnnCell implements FusedCell {
           // ∂L/∂h_t: from above plus from h_{t+1} through Wh.
           const dh = dHin[so + j] + dhNext[b * H + j];
           if (tracing) r.dh[t * H + j] = dh;
-          // ∂L/∂a_t = ∂L/∂h_t · act'(a_t).
-          Z[so + j] = dh * this.dact(Z, so + j, Hs, no + j);
+          // ∂L/∂a_t = ∂L/∂h_t · act'(a_t): 1 − h² for tanh, [a > 0] for relu.
+          const h = Hs[no + j];
+          Z[so + j] = dh * (relu ? (Z[so + j] > 0 ? 1 : 0) : 1 - h * h);
         }
       }
       // ∂L/∂h_{t-1} (recurrent part) = ∂L/∂a_t · Whᵀ.
