@@ -3,7 +3,7 @@
 // and loss, the dense weight gradients and the layer-to-layer transport of BPTT and of the
 // gradient reach — on flat Float32Arrays, every GEMM through one Sgemm (native BLAS, wasm SIMD or
 // JS). The recurrence itself (forward over T, BPTT, what is recorded) is a FusedCell:
-// lstm-kernel.ts, rnn-kernel.ts.
+// lstm-kernel.ts, gru-kernel.ts, rnn-kernel.ts.
 // Layout: time-major rows, row r = t·B + b; a layer's pre-activations Z are [T·B, G] with the
 // cell's gate blocks (GATE_ORDER[cell]) of H columns each, G = gates·H.
 
@@ -28,7 +28,7 @@ export interface FusedShape {
   cellActivation: Activation;
   candidateActivation: Activation;
   /**
-   * The cell (default 'lstm'): the CPU kernels run 'lstm' and 'rnn' (activation
+   * The cell (default 'lstm'): the CPU kernels run 'lstm', 'gru' and 'rnn' (activation
    * rnnActivation); the GPU kernel, which shares this shape, runs every cell.
    */
   cell?: CellKind;
@@ -92,8 +92,8 @@ export interface FusedRecord {
 
 /**
  * One layer's recording for the traced sample; every matrix [T, H]. The LSTM fills h, c, f, i,
- * g, o, dh, dc, reachH, reachC; the other cells fill h, dh, reachH and `gates`, and leave the
- * LSTM's fields empty.
+ * g, o, dh, dc, reachH, reachC; the GRU and the vanilla RNN fill h, dh, reachH and `gates`, and
+ * leave the LSTM's fields empty.
  */
 export interface FusedLayerRecord {
   layer: number;

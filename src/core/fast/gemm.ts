@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installDistDir, nativeAllowed } from '../installDir';
-import { loadWasmKernel, type LstmStep } from './wasmKernel';
+import { loadWasmKernel, type GruStep, type LstmStep } from './wasmKernel';
 
 /** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
 export type Sgemm = (
@@ -34,6 +34,8 @@ export interface GemmProvider {
   skipped?: string[];
   /** The LSTM's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
   lstmStep?: LstmStep;
+  /** The GRU's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
+  gruStep?: GruStep;
 }
 
 interface NativeBlas {
@@ -177,12 +179,12 @@ export function defaultGemm(): GemmProvider {
       name: `native:${nat.library}`,
       label: `OpenBLAS ${nat.library}${lstmStep ? ' + wasm SIMD gates' : ''}`,
       skipped: lstmStep ? skipped : [`wasm SIMD gates: ${wasm.problem}`],
-      ...(lstmStep ? { lstmStep } : {}),
+      ...(lstmStep ? { lstmStep, gruStep: wasm.kernel!.gruStep } : {}),
       sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
     };
   }
   skipped.push(`native BLAS: ${nat ? `found only ${nat.library}, not OpenBLAS` : nativeBlasProblem()}`);
-  if (wasm.kernel) return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', skipped, sgemm: wasm.kernel.sgemm, lstmStep: wasm.kernel.lstmStep };
+  if (wasm.kernel) return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', skipped, sgemm: wasm.kernel.sgemm, lstmStep: wasm.kernel.lstmStep, gruStep: wasm.kernel.gruStep };
   skipped.push(`wasm SIMD: ${wasm.problem}`);
   return { ...jsGemm, skipped };
 }

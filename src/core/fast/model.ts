@@ -1,6 +1,7 @@
-// createFastModel: the RecurrentModel interface backed by the fused CPU kernels (plain LSTM and
+// createFastModel: the RecurrentModel interface backed by the fused CPU kernels (plain LSTM, GRU,
 // vanilla RNN). Parameters, initialisation, export and import are the reference engine's
-// (createModel); forwardBackward and evaluate run fused. Other cells use the reference engine as is.
+// (createModel); forwardBackward and evaluate run fused. Other cells (the LSTM variants) use the
+// reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
 import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
@@ -12,6 +13,7 @@ import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
 import { FusedNetwork, fusedWeightsFrom, type FusedCell, type FusedLayerRecord, type FusedResult, type FusedShape, type FusedWeights } from './fused-network';
 import { LstmCell } from './lstm-kernel';
+import { GruCell } from './gru-kernel';
 import { RnnCell } from './rnn-kernel';
 
 export interface FastModelOptions extends CreateModelOptions {
@@ -31,18 +33,21 @@ export interface FastModel extends InstrumentedModel {
 
 /** Why the fused kernel cannot run this spec, or null when it can. */
 export function fastPathUnsupported(spec: ModelSpec): string | null {
-  if (spec.cell !== 'lstm' && spec.cell !== 'rnn') return `the fused kernel covers the plain LSTM and the vanilla RNN only (cell '${spec.cell}')`;
+  if (spec.cell !== 'lstm' && spec.cell !== 'gru' && spec.cell !== 'rnn') {
+    return `the fused kernel covers the plain LSTM, the GRU and the vanilla RNN only (cell '${spec.cell}')`;
+  }
   return null;
 }
 
 /**
- * The fused CPU network for a shape (cell 'lstm' or 'rnn'), its GEMMs on `gemm` and the LSTM's
- * elementwise steps in wasm SIMD when the provider brings them.
+ * The fused CPU network for a shape (cell 'lstm', 'gru' or 'rnn'), its GEMMs on `gemm` and the
+ * LSTM's and GRU's elementwise steps in wasm SIMD when the provider brings them.
  */
 export function createFusedKernel(shape: Omit<FusedShape, 'batch' | 'steps'>, gemm: GemmProvider): FusedNetwork {
   const cellKind = shape.cell ?? 'lstm';
   let cell: FusedCell;
   if (cellKind === 'lstm') cell = new LstmCell(shape, gemm.sgemm, gemm.lstmStep ?? null);
+  else if (cellKind === 'gru') cell = new GruCell(shape, gemm.sgemm, gemm.gruStep ?? null);
   else if (cellKind === 'rnn') cell = new RnnCell(shape, gemm.sgemm);
   else throw new Error(`the fused CPU kernel has no cell '${cellKind}'`);
   return new FusedNetwork(shape, gemm.sgemm, cell);
@@ -77,7 +82,7 @@ export class FusedModel implements FastModel {
   readonly path: string;
   /** The fused kernel records reach norms only, not the raw vectors. */
   readonly lastReach: LayerReach[] | null = null;
-  /** Null for a cell the CPU kernels do not cover (the GPU model's other cells). */
+  /** Null for a cell the CPU kernels do not cover (the GPU model's LSTM variants). */
   private readonly kernel: FusedNetwork | null;
 
   constructor(

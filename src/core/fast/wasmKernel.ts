@@ -1,6 +1,6 @@
-// The WebAssembly SIMD kernel (dist/fused-kernel.wasm, built from wasm/sgemm.c and
-// wasm/lstm-step.c by wasm/build.mjs): the portable fast path every package carries — a GEMM and
-// the LSTM's per-timestep elementwise maths. Operands are copied into the module's memory,
+// The WebAssembly SIMD kernel (dist/fused-kernel.wasm, built from wasm/sgemm.c, wasm/lstm-step.c
+// and wasm/gru-step.c by wasm/build.mjs): the portable fast path every package carries — a GEMM
+// and the LSTM's and the GRU's per-timestep elementwise maths. Operands are copied into the module's memory,
 // computed there and the outputs copied back; a copy costs a few percent at the fused kernel's
 // shapes, far less than what SIMD gains over JavaScript.
 
@@ -32,6 +32,10 @@ interface Exports {
   lstm_forward_step(Z: number, cPrev: number, cOut: number, acOut: number, hOut: number, B: number, H: number, reluCell: number, reluCand: number): void;
   lstm_backward_step(Z: number, ac: number, cPrev: number, cCur: number, dHin: number, dhNext: number, dcNext: number,
     B: number, H: number, reluCell: number, reluCand: number): void;
+  gru_gates_step(Z: number, hPrev: number, rh: number, B: number, H: number): void;
+  gru_state_step(Z: number, hPrev: number, hOut: number, B: number, H: number): void;
+  gru_backward_update(Z: number, hPrev: number, dHin: number, dhNext: number, B: number, H: number): void;
+  gru_backward_reset(Z: number, hPrev: number, dRH: number, dhNext: number, B: number, H: number): void;
 }
 
 /** A [rows·width] slice of a Float32Array starting at `offset`. */
@@ -48,9 +52,22 @@ export interface LstmStep {
   backward(Z: Slice, ac: Slice, cPrev: Slice, cCur: Slice, dHin: Slice, dhNext: Slice, dcNext: Slice, B: number, H: number, reluCell: boolean, reluCand: boolean): void;
 }
 
+/** The GRU's per-timestep elementwise maths for B rows of H units, Z [B, 3H] blocks z, r, n (see wasm/gru-step.c). */
+export interface GruStep {
+  /** z̄, r̄ → z, r in place; rh = r ⊙ h_{t-1} [B, H]. */
+  gates(Z: Slice, hPrev: Slice, rh: Slice, B: number, H: number): void;
+  /** n̄ → n in place; hOut = n + z ⊙ (h_{t-1} − n). */
+  state(Z: Slice, hPrev: Slice, hOut: Slice, B: number, H: number): void;
+  /** dh = dHin + dhNext; z, n blocks → ∂L/∂z̄, ∂L/∂n̄; dhNext ← dh ⊙ z. */
+  backwardUpdate(Z: Slice, hPrev: Slice, dHin: Slice, dhNext: Slice, B: number, H: number): void;
+  /** r block → ∂L/∂r̄ = dRH ⊙ h_{t-1} ⊙ r(1 − r); dhNext += dRH ⊙ r. */
+  backwardReset(Z: Slice, hPrev: Slice, dRH: Slice, dhNext: Slice, B: number, H: number): void;
+}
+
 export interface WasmKernel {
   sgemm: Sgemm;
   lstmStep: LstmStep;
+  gruStep: GruStep;
 }
 
 /** Floats a row-major view of `rows` rows of `cols` used columns with leading dimension `ld` spans. */
@@ -61,6 +78,10 @@ const align16 = (bytes: number): number => (bytes + 15) & ~15;
 export function instantiateWasmKernel(file: string): WasmKernel {
   const mod = new WA.Module(readFileSync(file));
   const ex = new WA.Instance(mod, {}).exports as Exports;
+  // A kernel built from older sources lacks later entry points: refuse it whole, with the name.
+  for (const name of ['sgemm', 'lstm_forward_step', 'gru_gates_step', 'gru_backward_reset'] as const) {
+    if (typeof ex[name] !== 'function') throw new Error(`${file} has no export ${name} (built from older sources: run npm run build)`);
+  }
   const mem = ex.memory;
   const base = align16(Number(ex.__heap_base.value));
   let f32 = new Float32Array(mem.buffer);
@@ -118,7 +139,37 @@ export function instantiateWasmKernel(file: string): WasmKernel {
       out(dcNext, at[6], bh);
     },
   };
-  return { sgemm, lstmStep };
+  const gruStep: GruStep = {
+    gates(Z, hPrev, rh, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, o] = place([bg, bh, bh], [Z, hPrev, null]);
+      ex.gru_gates_step(z, hp, o, B, H);
+      out(Z, z, bg);
+      out(rh, o, bh);
+    },
+    state(Z, hPrev, hOut, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, o] = place([bg, bh, bh], [Z, hPrev, null]);
+      ex.gru_state_step(z, hp, o, B, H);
+      out(Z, z, bg);
+      out(hOut, o, bh);
+    },
+    backwardUpdate(Z, hPrev, dHin, dhNext, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, d, n] = place([bg, bh, bh, bh], [Z, hPrev, dHin, dhNext]);
+      ex.gru_backward_update(z, hp, d, n, B, H);
+      out(Z, z, bg);
+      out(dhNext, n, bh);
+    },
+    backwardReset(Z, hPrev, dRH, dhNext, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, d, n] = place([bg, bh, bh, bh], [Z, hPrev, dRH, dhNext]);
+      ex.gru_backward_reset(z, hp, d, n, B, H);
+      out(Z, z, bg);
+      out(dhNext, n, bh);
+    },
+  };
+  return { sgemm, lstmStep, gruStep };
 }
 
 let cache: { kernel: WasmKernel | null; problem: string | null } | undefined;

@@ -101,7 +101,7 @@ export function buildWasmKernel(): void {
 export function wasmGemm(steps: boolean): GemmProvider {
   const w = loadWasmKernel();
   assert.ok(w.kernel, `wasm SIMD kernel unavailable: ${w.problem}`);
-  return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', sgemm: w.kernel.sgemm, ...(steps ? { lstmStep: w.kernel.lstmStep } : {}) };
+  return { name: 'wasm-simd', label: 'wasm SIMD (1 thread)', sgemm: w.kernel.sgemm, ...(steps ? { lstmStep: w.kernel.lstmStep, gruStep: w.kernel.gruStep } : {}) };
 }
 
 /**

@@ -41,7 +41,7 @@ test('defaultGemm picks OpenBLAS only when its bridge finds OpenBLAS, else the w
   else {
     assert.equal(g.name, 'wasm-simd');
     assert.equal(g.label, 'wasm SIMD (1 thread)');
-    assert.ok(g.lstmStep, 'the wasm kernel brings the elementwise steps too');
+    assert.ok(g.lstmStep && g.gruStep, 'the wasm kernel brings the elementwise steps too');
     assert.match(g.skipped?.[0] ?? '', /^native BLAS: /, 'the reason the native bridge was not used is given');
   }
 });

@@ -1,4 +1,4 @@
-// Builds the WebAssembly SIMD kernel (sgemm.c: GEMM; lstm-step.c: the LSTM elementwise steps)
+// Builds the WebAssembly SIMD kernel (sgemm.c: GEMM; lstm-step.c, gru-step.c: the LSTM's and the GRU's elementwise steps)
 // into dist/fused-kernel.wasm with clang targeting wasm32 and wasm-ld (Debian: clang lld). Run
 // by esbuild.mjs, so `npm run build` and every package carry it. Never fails the build: without the tools it says so in one line and the fused
 // kernel uses its JavaScript GEMM.
@@ -15,7 +15,7 @@ const cc = process.env.WASM_CC || 'clang';
 const args = [
   '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib',
   '-Wl,--no-entry', '-Wl,--export=__heap_base', `-Wl,--initial-memory=${1 << 20}`,
-  '-o', `${out}.${process.pid}.tmp`, join(here, 'sgemm.c'), join(here, 'lstm-step.c'),
+  '-o', `${out}.${process.pid}.tmp`, join(here, 'sgemm.c'), join(here, 'lstm-step.c'), join(here, 'gru-step.c'),
 ];
 mkdirSync(dirname(out), { recursive: true });
 const res = spawnSync(cc, args, { encoding: 'utf8' });
