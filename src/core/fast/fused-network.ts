@@ -310,51 +310,7 @@ export class FusedNetwork {
     const Y = w.Y;
     for (let r = 0; r < TB; r++) Y.set(wt.br, r * O);
     gemm(false, false, TB, O, H, Htop, H, wt.Wr, O, 1, Y, O);
-    const mask = batch.mask;
-    let msum = 0;
-    for (let k = 0; k < mask.length; k++) msum += mask[k];
-    const scale = msum > 0 ? 1 / msum : 0;
-    let lossSum = 0;
-    const stepLoss = rec ? new Float32Array(T) : undefined;
-    // Per-row ∂ℓ/∂y (unweighted) of the traced sample at τ, for the reach.
-    const reachDy = rec ? new Float32Array(O) : null;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const r = t * B + b, yo = r * O;
-        const m = mask[b * T + t];
-        let ell = 0;
-        const isReach = rec !== null && b === rec.sample && t === rec.reachFrom;
-        if (s.loss === 'xent') {
-          const target = batch.targetTokens![b * T + t];
-          let mx = -Infinity;
-          for (let k = 0; k < O; k++) if (Y[yo + k] > mx) mx = Y[yo + k];
-          const yt = Y[yo + target];
-          let se = 0;
-          // exp once per logit: Y holds e^{y−max} until it is overwritten with ∂L/∂y below.
-          for (let k = 0; k < O; k++) se += Y[yo + k] = Math.exp(Y[yo + k] - mx);
-          ell = -(yt - mx - Math.log(se));
-          // ∂ℓ/∂y = softmax(y) − onehot(target), written in place as ∂L/∂y = m/Σm·(p − δ).
-          for (let k = 0; k < O; k++) {
-            const d = Y[yo + k] / se - (k === target ? 1 : 0);
-            if (isReach) reachDy![k] = d;
-            Y[yo + k] = m * scale * d;
-          }
-        } else {
-          // Mean squared error over the O outputs: ℓ = Σ_k (y_k − y*_k)² / O.
-          const tg = batch.targets!;
-          for (let k = 0; k < O; k++) {
-            const e = Y[yo + k] - tg[(b * T + t) * O + k];
-            ell += (e * e) / O;
-            const d = (2 * e) / O;
-            if (isReach) reachDy![k] = d;
-            Y[yo + k] = m * scale * d;
-          }
-        }
-        lossSum += m * ell;
-        if (stepLoss && b === rec!.sample) stepLoss[t] = m * ell;
-      }
-    }
-    const loss = lossSum * scale;
+    const { loss, stepLoss, reachDy } = this.loss(batch, Y, B, T, rec);
     if (lossOnly) return { loss, grads: emptyGrads(), finalH, finalC };
 
     // Transposed weights, once per pass, so every per-step product is a plain [B,·]·[·,·] GEMM.
@@ -426,6 +382,61 @@ export class FusedNetwork {
       out.records = records;
     }
     return out;
+  }
+
+  /**
+   * The loss L = Σ mask·ℓ / Σ mask from the read-out Y [T·B, O], which is overwritten with ∂L/∂Y;
+   * the traced sample's per-step loss and its unweighted ∂ℓ_τ/∂y at τ (for the reach).
+   */
+  private loss(batch: FusedBatch, Y: Float32Array, B: number, T: number, rec: FusedRecord | null):
+    { loss: number; stepLoss: Float32Array | undefined; reachDy: Float32Array | null } {
+    const s = this.shape;
+    const O = s.outputSize;
+    const mask = batch.mask;
+    let msum = 0;
+    for (let k = 0; k < mask.length; k++) msum += mask[k];
+    const scale = msum > 0 ? 1 / msum : 0;
+    let lossSum = 0;
+    const stepLoss = rec ? new Float32Array(T) : undefined;
+    // Per-row ∂ℓ/∂y (unweighted) of the traced sample at τ, for the reach.
+    const reachDy = rec ? new Float32Array(O) : null;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const r = t * B + b, yo = r * O;
+        const m = mask[b * T + t];
+        let ell = 0;
+        const isReach = rec !== null && b === rec.sample && t === rec.reachFrom;
+        if (s.loss === 'xent') {
+          const target = batch.targetTokens![b * T + t];
+          let mx = -Infinity;
+          for (let k = 0; k < O; k++) if (Y[yo + k] > mx) mx = Y[yo + k];
+          const yt = Y[yo + target];
+          let se = 0;
+          // exp once per logit: Y holds e^{y−max} until it is overwritten with ∂L/∂y below.
+          for (let k = 0; k < O; k++) se += Y[yo + k] = Math.exp(Y[yo + k] - mx);
+          ell = -(yt - mx - Math.log(se));
+          // ∂ℓ/∂y = softmax(y) − onehot(target), written in place as ∂L/∂y = m/Σm·(p − δ).
+          for (let k = 0; k < O; k++) {
+            const d = Y[yo + k] / se - (k === target ? 1 : 0);
+            if (isReach) reachDy![k] = d;
+            Y[yo + k] = m * scale * d;
+          }
+        } else {
+          // Mean squared error over the O outputs: ℓ = Σ_k (y_k − y*_k)² / O.
+          const tg = batch.targets!;
+          for (let k = 0; k < O; k++) {
+            const e = Y[yo + k] - tg[(b * T + t) * O + k];
+            ell += (e * e) / O;
+            const d = (2 * e) / O;
+            if (isReach) reachDy![k] = d;
+            Y[yo + k] = m * scale * d;
+          }
+        }
+        lossSum += m * ell;
+        if (stepLoss && b === rec!.sample) stepLoss[t] = m * ell;
+      }
+    }
+    return { loss: lossSum * scale, stepLoss, reachDy };
   }
 }
 
