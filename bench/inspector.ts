@@ -4,6 +4,7 @@
 // trainer's traceText runs: one sequence, forward + backward with the trace) is timed on the
 // engine at the inspector's default window and per 1000 characters. Prints numbers, asserts nothing.
 // Usage: node --import tsx bench/inspector.ts [--quick] [--hidden=64,128] [--window=1000,4000] [--backend=wasm|cpu]
+//        [--cell=lstm|gru|rnn] [--fused-only] (skip the op-by-op engine)
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -24,6 +25,7 @@ const flag = (name: string): string | undefined => args.find((a) => a.startsWith
 const quick = args.includes('--quick');
 const hiddens = (flag('hidden') ?? (quick ? '64' : '64,128')).split(',').map(Number);
 const windows = (flag('window') ?? (quick ? '1000' : '1000,4000')).split(',').map(Number);
+const cell = (flag('cell') ?? 'lstm') as ModelSpec['cell'];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -109,17 +111,17 @@ function benchPure(): void {
 
 async function benchModel(): Promise<void> {
   const choice = await selectBackend((flag('backend') as 'wasm' | 'cpu' | undefined) ?? 'auto', { wasmDir: defaultWasmDir(resolve(root, 'dist')) });
-  console.log(`\n# Model evaluation of the text (traceText: B = 1, forward + backward + trace), backend ${choice.backend}`);
+  console.log(`\n# Model evaluation of the text (traceText: B = 1, forward + backward + trace), cell ${cell}, backend ${choice.backend}`);
   const corpus = readFileSync(resolve(root, 'samples/corpus.txt'), 'utf8');
   const vocab = buildVocabulary(corpus);
   const V = vocab.length;
   for (const H of hiddens) {
     const spec: ModelSpec = {
-      cell: 'lstm', hiddenSize: H, layers: 1, embeddingSize: 0, forgetBias: 1, chronoInit: false,
+      cell, hiddenSize: H, layers: 1, embeddingSize: 0, forgetBias: 1, chronoInit: false,
       cellActivation: 'tanh', candidateActivation: 'tanh', rnnActivation: 'tanh',
     };
     const io = { vocabSize: V, inputSize: 0, outputSize: V, loss: 'xent' as const };
-    const engines: [string, RecurrentModel][] = [['reference engine (op-by-op tfjs)', createModel(spec, io, 1)]];
+    const engines: [string, RecurrentModel][] = args.includes('--fused-only') ? [] : [['reference engine (op-by-op tfjs)', createModel(spec, io, 1)]];
     const fast = createFastModel(spec, io, 1);
     if (fast.path.startsWith('fused')) engines.push([`fused kernel (${fast.path})`, fast]);
     else fast.dispose();

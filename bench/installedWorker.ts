@@ -3,7 +3,7 @@
 // with PATH holding node alone (no compiler visible) and no LD_LIBRARY_PATH, trains
 // the bench workload through the trainer protocol and reads each step's wall time from its
 // metrics. Prints one RESULT line like bench/worker.ts.
-// Usage: node --import tsx bench/installedWorker.ts <extensionDir> <H> <T> [opts JSON]
+// Usage: node --import tsx bench/installedWorker.ts <extensionDir> <lstm|gru|rnn> <H> <T> [opts JSON]
 // Workload: character text of 32 symbols (one-hot I = V = 32), B = 32, softmax CE at every
 // step, BPTT, clipping and Adam, recording on at every step (sample 0), no run folder.
 
@@ -33,13 +33,15 @@ function peakRssMB(pid: number | undefined): number {
 }
 
 async function main(): Promise<void> {
-  const [ext, hs, ts, optJson] = process.argv.slice(2);
+  const [ext, cellArg, hs, ts, optJson] = process.argv.slice(2);
+  if (cellArg !== 'lstm' && cellArg !== 'gru' && cellArg !== 'rnn') throw new Error(`cell must be lstm, gru or rnn, got ${cellArg}`);
+  const cell: 'lstm' | 'gru' | 'rnn' = cellArg;
   const H = Number(hs), T = Number(ts);
   const o: WorkerOptions = optJson ? (JSON.parse(optJson) as WorkerOptions) : {};
   const B = o.B ?? 32, cap = o.capSeconds ?? 40, warmup = o.warmup ?? 2;
   const minReps = o.minReps ?? 3, maxReps = o.maxReps ?? 30, minSeconds = o.minSeconds ?? 6;
   const scratch = mkdtempSync(join(tmpdir(), 'rnn-bench-installed-'));
-  const base: WorkerResult = { variant: 'installed-rec', H, T, B, times: [], median: null, first: null, rssMB: 0, backend: '' };
+  const base: WorkerResult = { variant: cell === 'lstm' ? 'installed-rec' : `installed-${cell}-rec`, H, T, B, times: [], median: null, first: null, rssMB: 0, backend: '' };
   try {
     // Random text over 32 symbols, long enough that batches do not repeat during the run.
     let s = 1234;
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
     writeFileSync(join(scratch, 'corpus.txt'), text);
     const spec: RunSpec = {
       data: { kind: 'text', path: join(scratch, 'corpus.txt') },
-      model: { cell: 'lstm', hiddenSize: H, layers: 1, embeddingSize: 0, forgetBias: 1, chronoInit: false, cellActivation: 'tanh', candidateActivation: 'tanh', rnnActivation: 'tanh' },
+      model: { cell, hiddenSize: H, layers: 1, embeddingSize: 0, forgetBias: 1, chronoInit: false, cellActivation: 'tanh', candidateActivation: 'tanh', rnnActivation: 'tanh' },
       train: { optimizer: 'adam', learningRate: 1e-3, batchSize: B, seqLength: T, steps: 100_000, clipNorm: 1, carryState: false, validationFraction: 0.05, validateEvery: 1_000_000 },
       trace: { samples: [0], every: 1, reachFrom: -1, jacobian: false },
       backend: 'wasm',

@@ -22,17 +22,19 @@ const B = 32, I = 32, V = 32;
 /** Nominal FLOPs of one step (forward + backward ≈ 3× forward, 2 FLOPs per multiply-add). */
 const flops = (H: number, T: number): number => 6 * B * T * 4 * H * (I + H) + 6 * B * T * H * V;
 
-const TS_VARIANTS = ['installed-rec', 'fused-rec', 'fused-wasm-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers', 'gru-rec', 'rnn-rec'];
+const TS_VARIANTS = ['installed-rec', 'installed-gru-rec', 'installed-rnn-rec', 'fused-rec', 'fused-wasm-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers', 'gru-rec', 'rnn-rec'];
 const PY_VARIANTS = ['torch-nnlstm', 'torch-cell', 'torch-nngru', 'torch-nnrnn'];
 const LABEL: Record<string, string> = {
   'installed-rec': '**installed package** (universal .vsix), rec. on',
+  'installed-gru-rec': 'GRU, installed package (universal .vsix), rec. on',
+  'installed-rnn-rec': 'vanilla RNN, installed package (universal .vsix), rec. on',
   'fused-rec': 'dev build, fused, default GEMM, rec. on',
   'fused-wasm-rec': 'dev build, fused, wasm SIMD GEMM, rec. on',
   'fused-norec': 'dev build, fused, default GEMM, rec. off',
   'fused-js-rec': 'dev build, fused, JS GEMM, rec. on',
   'reference-rec': 'ours, tfjs op-by-op engine, rec. on',
   tflayers: 'tf.layers.lstm (same backend)',
-  'gru-rec': 'GRU as training runs it (op-by-op engine), rec. on',
+  'gru-rec': 'GRU as training runs it (fused kernel), rec. on',
   'rnn-rec': 'vanilla RNN as training runs it (fused kernel), rec. on',
   'torch-nngru': 'PyTorch nn.GRU',
   'torch-nnrnn': 'PyTorch nn.RNN (tanh)',
@@ -45,6 +47,8 @@ const configs: [number, number][] = (flag('configs') ?? (quick ? '64x100' : '64x
   .map((c) => c.split('x').map(Number) as [number, number]);
 const memoryConfig: [number, number] | null = quick || flag('configs') ? null : [256, 1000];
 let variants = flag('variants')?.split(',') ?? (quick ? ['installed-rec', 'fused-rec', 'fused-norec', 'torch-nnlstm', 'torch-cell'] : [...TS_VARIANTS, ...PY_VARIANTS]);
+/** The installed-package variants: the trainer of the unpacked .vsix, one per cell. */
+const INSTALLED_CELL: Record<string, string> = { 'installed-rec': 'lstm', 'installed-gru-rec': 'gru', 'installed-rnn-rec': 'rnn' };
 /** The installed extension's folder (set by installPackage()). */
 let installedExt = '';
 const minSeconds = Number(flag('min-seconds') ?? (quick ? 2 : 6));
@@ -84,8 +88,8 @@ function runOne(variant: string, H: number, T: number, py: string | null): Worke
   const opts: WorkerOptions = { capSeconds: cap, minSeconds, minReps: 3, maxReps: quick ? 10 : 30 };
   const cmd = variant.startsWith('torch-')
     ? { bin: py!, argv: [join(root, 'bench/torch_baseline.py'), variant.slice(6), String(H), String(T), JSON.stringify(opts)] }
-    : variant === 'installed-rec'
-      ? { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/installedWorker.ts'), installedExt, String(H), String(T), JSON.stringify(opts)] }
+    : INSTALLED_CELL[variant]
+      ? { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/installedWorker.ts'), installedExt, INSTALLED_CELL[variant], String(H), String(T), JSON.stringify(opts)] }
       : { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/worker.ts'), variant, String(H), String(T), JSON.stringify(opts)] };
   const t0 = Date.now();
   const r = spawnSync(cmd.bin, cmd.argv, { cwd: root, encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 });
@@ -121,7 +125,7 @@ function threadsOf(r: WorkerResult): string {
 
 async function main(): Promise<void> {
   ensureNative();
-  const scratch = variants.includes('installed-rec') ? await installPackage() : null;
+  const scratch = variants.some((v) => INSTALLED_CELL[v]) ? await installPackage() : null;
   const py = findTorchPython();
   if (!py) {
     console.log('PyTorch: not measured (not installed). To measure it on Debian:\n  apt-get install python3-torch libopenblas0-pthread');
@@ -184,7 +188,10 @@ async function main(): Promise<void> {
   const checks: { what: string; value: string; pass: boolean | null }[] = [];
   for (const [H, T] of all.map(([h, t]) => [h, t] as const)) {
     const inst = get('installed-rec', H, T)?.median, nn = get('torch-nnlstm', H, T)?.median;
-    for (const [ours, theirs, name] of [['gru-rec', 'torch-nngru', 'GRU'], ['rnn-rec', 'torch-nnrnn', 'vanilla RNN']] as const) {
+    for (const [ours, theirs, name] of [
+      ['installed-gru-rec', 'torch-nngru', 'GRU, installed package'], ['gru-rec', 'torch-nngru', 'GRU, dev build'],
+      ['installed-rnn-rec', 'torch-nnrnn', 'vanilla RNN, installed package'], ['rnn-rec', 'torch-nnrnn', 'vanilla RNN, dev build'],
+    ] as const) {
       const a = get(ours, H, T)?.median, b = get(theirs, H, T)?.median;
       if (a && b) checks.push({ what: `H=${H} T=${T} ${name} ÷ PyTorch ≤ 2.0`, value: `${fmt(a / b, 2)}`, pass: a / b <= 2 });
     }

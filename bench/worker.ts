@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     }
     case 'gru-rec':
     case 'rnn-rec': {
-      // The other cells as training runs them (createFastModel: fused RNN, op-by-op GRU).
+      // The other cells as training runs them (createFastModel: the fused GRU and RNN).
       const cell = variant === 'gru-rec' ? 'gru' : 'rnn';
       const m = createFastModel({ ...lstmSpec(H), cell }, io, 1);
       note = `${cell}: ${pathOf(m)}`;

@@ -14,7 +14,7 @@ function gemmLabel(name: string): string {
 
 /**
  * `gemm`: the GEMM provider's own label when it has one (e.g. "wasm SIMD (2 threads)", "OpenBLAS … + wasm SIMD
- * gates"); `cell`: the fused kernel runs the plain LSTM and the vanilla RNN.
+ * gates"); `cell`: the fused kernel runs the plain LSTM, the GRU and the vanilla RNN.
  */
 export function computePathLabel(modelPath: string, tfjsBackend: string, gemm?: string, cell = 'lstm'): string {
   if (modelPath.startsWith('gpu:')) return modelPath.slice('gpu:'.length);
@@ -23,7 +23,9 @@ export function computePathLabel(modelPath: string, tfjsBackend: string, gemm?: 
   if (modelPath.startsWith('fused:')) {
     const label = gemm ?? gemmLabel(modelPath.slice('fused:'.length));
     // The RNN's elementwise step is JavaScript whatever the provider: its label names the GEMM only.
-    return cell === 'rnn' ? `CPU · fused RNN · ${label.replace(' + wasm SIMD gates', '')}` : `CPU · fused LSTM · ${label}`;
+    if (cell === 'rnn') return `CPU · fused RNN · ${label.replace(' + wasm SIMD gates', '')}`;
+    // The GRU's gates come from the same wasm module as the LSTM's: the label holds for both.
+    return `CPU · fused ${cell === 'gru' ? 'GRU' : 'LSTM'} · ${label}`;
   }
   return `CPU · op-by-op · ${tfjsBackend}`;
 }

@@ -168,8 +168,9 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
       gm.checkFits(spec.train.batchSize, spec.train.seqLength);
       modelPath = gm.path;
     } else {
-      // The fused kernel runs the plain LSTM and the vanilla RNN ~10× faster than the op-by-op
-      // engine; other cells (and the parameters and export of every cell) are the reference engine's.
+      // The fused kernels run the plain LSTM, the GRU and the vanilla RNN ~10× faster than the
+      // op-by-op engine; the LSTM variants (and the parameters and export of every cell) are the
+      // reference engine's.
       const fast = createFastModel(spec.model, data.io, spec.seed, { chronoMaxLength: spec.train.seqLength });
       gemmName = fast.gemm?.label;
       gemmSkipped = fast.gemm?.skipped ?? [];

@@ -103,8 +103,8 @@ export interface RunStatus {
   step: number;
   backend?: BackendName;
   /**
-   * What does the work, in words: "GPU · <adapter> · Vulkan (WebGPU)", "CPU · fused LSTM · <GEMM>",
-   * "CPU · op-by-op · wasm". The one place every view shows as the backend.
+   * What does the work, in words: "GPU · <adapter> · Vulkan (WebGPU)", "CPU · fused LSTM · <GEMM>"
+   * (or fused GRU, fused RNN), "CPU · op-by-op · wasm". The one place every view shows as the backend.
    */
   computePath?: string;
   /** Why the other backends were not used, e.g. { tensorflow: 'not installed' }. */

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installDistDir, nativeAllowed } from '../installDir';
-import { loadWasmKernel, type LstmStep, type WasmKernel } from './wasmKernel';
+import { loadWasmKernel, type GruStep, type LstmStep, type WasmKernel } from './wasmKernel';
 import type { WasmHeap } from './wasmHeap';
 
 /** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
@@ -35,6 +35,8 @@ export interface GemmProvider {
   skipped?: string[];
   /** The LSTM's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
   lstmStep?: LstmStep;
+  /** The GRU's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
+  gruStep?: GruStep;
   /** The wasm kernel's memory, for work buffers its GEMM and steps use in place (wasm GEMM only). */
   heap?: WasmHeap;
 }
@@ -48,6 +50,7 @@ export function wasmGemm(kernel: WasmKernel, skipped: string[] = []): GemmProvid
     skipped: kernel.threadProblem ? [...skipped, `wasm threads: one thread (${kernel.threadProblem})`] : skipped,
     sgemm: kernel.sgemm,
     lstmStep: kernel.lstmStep,
+    gruStep: kernel.gruStep,
     heap: kernel.heap,
   };
 }
@@ -193,7 +196,7 @@ export function defaultGemm(): GemmProvider {
       name: `native:${nat.library}`,
       label: `OpenBLAS ${nat.library}${lstmStep ? ' + wasm SIMD gates' : ''}`,
       skipped: lstmStep ? skipped : [`wasm SIMD gates: ${wasm.problem}`],
-      ...(lstmStep ? { lstmStep } : {}),
+      ...(lstmStep ? { lstmStep, gruStep: wasm.kernel!.gruStep } : {}),
       sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
     };
   }

@@ -1,6 +1,7 @@
-// createFastModel: the RecurrentModel interface backed by the fused kernel (plain LSTM and
+// createFastModel: the RecurrentModel interface backed by the fused CPU kernels (plain LSTM, GRU,
 // vanilla RNN). Parameters, initialisation, export and import are the reference engine's
-// (createModel); forwardBackward and evaluate run fused. Other cells use the reference engine as is.
+// (createModel); forwardBackward and evaluate run fused. Other cells (the LSTM variants) use the
+// reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
 import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
@@ -10,7 +11,10 @@ import { gateSaturation } from '../saturation';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
 import { jacobianSpectra } from '../jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
-import { FusedLstm, fusedWeightsFrom, type FusedLayerRecord, type FusedResult, type FusedWeights } from './lstm-kernel';
+import { FusedNetwork, fusedWeightsFrom, type FusedCell, type FusedLayerRecord, type FusedResult, type FusedShape, type FusedWeights } from './fused-network';
+import { LstmCell } from './lstm-kernel';
+import { GruCell } from './gru-kernel';
+import { RnnCell } from './rnn-kernel';
 
 export interface FastModelOptions extends CreateModelOptions {
   /** GEMM to use (default: defaultGemm(), native OpenBLAS > wasm SIMD > JavaScript). */
@@ -29,8 +33,26 @@ export interface FastModel extends InstrumentedModel {
 
 /** Why the fused kernel cannot run this spec, or null when it can. */
 export function fastPathUnsupported(spec: ModelSpec): string | null {
-  if (spec.cell !== 'lstm' && spec.cell !== 'rnn') return `the fused kernel covers the plain LSTM and the vanilla RNN only (cell '${spec.cell}')`;
+  if (spec.cell !== 'lstm' && spec.cell !== 'gru' && spec.cell !== 'rnn') {
+    return `the fused kernel covers the plain LSTM, the GRU and the vanilla RNN only (cell '${spec.cell}')`;
+  }
   return null;
+}
+
+/**
+ * The fused CPU network for a shape (cell 'lstm', 'gru' or 'rnn'), its GEMMs on `gemm` and the
+ * LSTM's and GRU's elementwise steps in wasm SIMD when the provider brings them, and the work
+ * buffers in the wasm kernel's memory when it has one (its `heap`).
+ */
+export function createFusedKernel(shape: Omit<FusedShape, 'batch' | 'steps'>, gemm: GemmProvider): FusedNetwork {
+  const cellKind = shape.cell ?? 'lstm';
+  const heap = gemm.heap ?? null;
+  let cell: FusedCell;
+  if (cellKind === 'lstm') cell = new LstmCell(shape, gemm.sgemm, gemm.lstmStep ?? null, heap);
+  else if (cellKind === 'gru') cell = new GruCell(shape, gemm.sgemm, gemm.gruStep ?? null, heap);
+  else if (cellKind === 'rnn') cell = new RnnCell(shape, gemm.sgemm, heap);
+  else throw new Error(`the fused CPU kernel has no cell '${cellKind}'`);
+  return new FusedNetwork(shape, gemm.sgemm, cell, heap);
 }
 
 /** Builds the model with the same deterministic weights as createModel(spec, io, seed). */
@@ -42,7 +64,7 @@ export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, opti
 }
 
 /** The fused kernels' shape for a spec and its data (the GPU kernel takes the same). */
-export function fusedShape(spec: ModelSpec, io: ModelIO): FusedLstm['shape'] {
+export function fusedShape(spec: ModelSpec, io: ModelIO): Omit<FusedShape, 'batch' | 'steps'> {
   return {
     hidden: spec.hiddenSize,
     layers: spec.layers,
@@ -62,7 +84,8 @@ export class FusedModel implements FastModel {
   readonly path: string;
   /** The fused kernel records reach norms only, not the raw vectors. */
   readonly lastReach: LayerReach[] | null = null;
-  private readonly kernel: FusedLstm;
+  /** Null for a cell the CPU kernels do not cover (the GPU model's LSTM variants). */
+  private readonly kernel: FusedNetwork | null;
 
   constructor(
     protected readonly base: InstrumentedModel,
@@ -70,7 +93,7 @@ export class FusedModel implements FastModel {
   ) {
     const { spec, io } = base;
     this.path = `fused:${gemm.name}`;
-    this.kernel = new FusedLstm(fusedShape(spec, io), gemm.sgemm, gemm.lstmStep ?? null, gemm.heap ?? null);
+    this.kernel = fastPathUnsupported(spec) ? null : createFusedKernel(fusedShape(spec, io), gemm);
   }
 
   get spec(): ModelSpec {
@@ -89,6 +112,11 @@ export class FusedModel implements FastModel {
     return fusedWeightsFrom((n) => p[n]?.dataSync() as Float32Array | undefined, this.base.spec.layers);
   }
 
+  private fused(): FusedNetwork {
+    if (!this.kernel) throw new Error(`no fused CPU kernel: ${fastPathUnsupported(this.base.spec)}`);
+    return this.kernel;
+  }
+
   protected check(batch: Batch): void {
     const { batchSize: B, steps: T } = batch;
     if (!(B > 0 && T > 0)) throw new Error(`batch needs batchSize and steps > 0, got ${B}×${T}`);
@@ -104,7 +132,7 @@ export class FusedModel implements FastModel {
     const { batchSize: B, steps: T } = batch;
     if (trace && (trace.sample < 0 || trace.sample >= B)) throw new Error(`trace sample ${trace.sample} outside batch of ${B}`);
     const { layers, tau } = this.traceTargets(T, trace);
-    const res = this.kernel.run(
+    const res = this.fused().run(
       batch, B, T, this.weights(), initial?.h ?? null, hasCellState(this.base.spec.cell) ? initial?.c ?? null : null,
       trace ? { sample: trace.sample, layers, reachFrom: tau } : null,
     );
@@ -147,7 +175,7 @@ export class FusedModel implements FastModel {
     const I = this.base.io.inputSize;
     const s = trace.sample;
     const layers: LayerTrace[] = records.map((r) => {
-      // h, c (LSTM family) and the cell's gates: the other cells' kernels run on the GPU engine only.
+      // h, c (LSTM family) and the cell's gates (by name in r.gates when they are not f, i, g, o).
       const cellState = hasCellState(this.base.spec.cell);
       const values: Record<string, Float32Array> = cellState ? { h: r.h, c: r.c } : { h: r.h };
       for (const gate of GATE_ORDER[this.base.spec.cell]) values[gate] = r.gates?.[gate] ?? r[gate as 'f' | 'i' | 'g' | 'o'];
@@ -193,7 +221,7 @@ export class FusedModel implements FastModel {
   evaluate(batch: Batch, initial?: RecurrentState | null): { loss: number; finalState: RecurrentState } {
     this.check(batch);
     const cellState = this.base.spec.cell === 'lstm';
-    const res = this.kernel.run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, cellState ? initial?.c ?? null : null, null, true);
+    const res = this.fused().run(batch, batch.batchSize, batch.steps, this.weights(), initial?.h ?? null, cellState ? initial?.c ?? null : null, null, true);
     return { loss: res.loss, finalState: { h: res.finalH, c: cellState ? res.finalC : null } };
   }
 
@@ -206,11 +234,11 @@ export class FusedModel implements FastModel {
   }
 
   releaseBuffers(): void {
-    this.kernel.release();
+    this.kernel?.release();
   }
 
   dispose(): void {
-    this.kernel.release();
+    this.kernel?.release();
     this.base.dispose();
   }
 }

@@ -1,10 +1,10 @@
 // The WebAssembly SIMD kernel (dist/fused-kernel.wasm, built from wasm/*.c by wasm/build.mjs):
-// the portable fast path every package carries — a GEMM and the LSTM's per-timestep elementwise
-// maths. Its memory is a shared WebAssembly.Memory: a worker thread (dist/fused-kernel-worker.cjs,
-// from the same folder) runs the same module on it and takes half of each large GEMM's columns
-// (wasm/threads.c: Atomics wait/notify, no messages per call). Arrays that live in that memory
-// (WasmHeap.alloc: the fused kernel's work buffers) are used in place; any other operand is
-// copied in and the outputs copied back.
+// the portable fast path every package carries — a GEMM and the LSTM's and the GRU's
+// per-timestep elementwise maths. Its memory is a shared WebAssembly.Memory: a worker thread
+// (dist/fused-kernel-worker.cjs, from the same folder) runs the same module on it and takes half
+// of each large GEMM's columns (wasm/threads.c: Atomics wait/notify, no messages per call).
+// Arrays that live in that memory (WasmHeap.alloc: the fused kernels' work buffers) are used in
+// place; any other operand is copied in and the outputs copied back.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -38,6 +38,10 @@ interface Exports {
   lstm_forward_step(Z: number, cPrev: number, cOut: number, acOut: number, hOut: number, B: number, H: number, reluCell: number, reluCand: number): void;
   lstm_backward_step(Z: number, ac: number, cPrev: number, cCur: number, dHin: number, dhNext: number, dcNext: number,
     B: number, H: number, reluCell: number, reluCand: number): void;
+  gru_gates_step(Z: number, hPrev: number, rh: number, B: number, H: number): void;
+  gru_state_step(Z: number, hPrev: number, hOut: number, B: number, H: number): void;
+  gru_backward_update(Z: number, hPrev: number, dHin: number, dhNext: number, B: number, H: number): void;
+  gru_backward_reset(Z: number, hPrev: number, dRH: number, dhNext: number, B: number, H: number): void;
 }
 
 /** A [rows·width] slice of a Float32Array starting at `offset`. */
@@ -54,10 +58,23 @@ export interface LstmStep {
   backward(Z: Slice, ac: Slice, cPrev: Slice, cCur: Slice, dHin: Slice, dhNext: Slice, dcNext: Slice, B: number, H: number, reluCell: boolean, reluCand: boolean): void;
 }
 
+/** The GRU's per-timestep elementwise maths for B rows of H units, Z [B, 3H] blocks z, r, n (see wasm/gru-step.c). */
+export interface GruStep {
+  /** z̄, r̄ → z, r in place; rh = r ⊙ h_{t-1} [B, H]. */
+  gates(Z: Slice, hPrev: Slice, rh: Slice, B: number, H: number): void;
+  /** n̄ → n in place; hOut = n + z ⊙ (h_{t-1} − n). */
+  state(Z: Slice, hPrev: Slice, hOut: Slice, B: number, H: number): void;
+  /** dh = dHin + dhNext; z, n blocks → ∂L/∂z̄, ∂L/∂n̄; dhNext ← dh ⊙ z. */
+  backwardUpdate(Z: Slice, hPrev: Slice, dHin: Slice, dhNext: Slice, B: number, H: number): void;
+  /** r block → ∂L/∂r̄ = dRH ⊙ h_{t-1} ⊙ r(1 − r); dhNext += dRH ⊙ r. */
+  backwardReset(Z: Slice, hPrev: Slice, dRH: Slice, dhNext: Slice, B: number, H: number): void;
+}
+
 export interface WasmKernel {
   sgemm: Sgemm;
   lstmStep: LstmStep;
-  /** Blocks of the kernel's memory, used in place by sgemm and lstmStep. */
+  gruStep: GruStep;
+  /** Blocks of the kernel's memory, used in place by sgemm, lstmStep and gruStep. */
   heap: WasmHeap;
   /** Threads the GEMM runs on: 2 with the worker running, else 1. */
   threads: number;
@@ -100,6 +117,10 @@ export function instantiateWasmKernel(file: string, options: WasmKernelOptions =
   const mod = new WA.Module(readFileSync(file));
   const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
   const ex = new WA.Instance(mod, { env: { memory } }).exports as Exports;
+  // A kernel built from older sources lacks later entry points: refuse it whole, with the name.
+  for (const name of ['sgemm_mt', 'job_bytes', 'lstm_forward_step', 'gru_gates_step', 'gru_backward_reset'] as const) {
+    if (typeof ex[name] !== 'function') throw new Error(`${file} has no export ${name} (built from older sources: run npm run build)`);
+  }
   const heap = new WasmHeap(memory, Number(ex.__heap_base.value));
   const job = heap.reserve(Math.ceil(ex.job_bytes() / 4)).byteOffset;
   if (options.splitThreshold !== undefined) ex.sgemm_set_split_threshold(options.splitThreshold);
@@ -177,6 +198,36 @@ export function instantiateWasmKernel(file: string, options: WasmKernelOptions =
       out(dcNext, at[6], bh);
     },
   };
+  const gruStep: GruStep = {
+    gates(Z, hPrev, rh, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, o] = place([Z, hPrev, rh], [bg, bh, bh], [true, true, false]);
+      ex.gru_gates_step(z, hp, o, B, H);
+      out(Z, z, bg);
+      out(rh, o, bh);
+    },
+    state(Z, hPrev, hOut, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, o] = place([Z, hPrev, hOut], [bg, bh, bh], [true, true, false]);
+      ex.gru_state_step(z, hp, o, B, H);
+      out(Z, z, bg);
+      out(hOut, o, bh);
+    },
+    backwardUpdate(Z, hPrev, dHin, dhNext, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, d, n] = place([Z, hPrev, dHin, dhNext], [bg, bh, bh, bh], [true, true, true, true]);
+      ex.gru_backward_update(z, hp, d, n, B, H);
+      out(Z, z, bg);
+      out(dhNext, n, bh);
+    },
+    backwardReset(Z, hPrev, dRH, dhNext, B, H) {
+      const bh = B * H, bg = 3 * bh;
+      const [z, hp, d, n] = place([Z, hPrev, dRH, dhNext], [bg, bh, bh, bh], [true, true, true, true]);
+      ex.gru_backward_reset(z, hp, d, n, B, H);
+      out(Z, z, bg);
+      out(dhNext, n, bh);
+    },
+  };
 
   const close = (): void => {
     if (!threadInfo.worker) return;
@@ -187,7 +238,7 @@ export function instantiateWasmKernel(file: string, options: WasmKernelOptions =
     kernel.threadProblem = 'the worker thread was stopped';
   };
   const workerShares = (): number => Atomics.load(new Int32Array(heap.buffer(), job + JOB_JOBS, 1), 0);
-  const kernel: WasmKernel = { sgemm, lstmStep, heap, threads: threadInfo.worker ? 2 : 1, threadProblem: threadInfo.problem, workerShares, close };
+  const kernel: WasmKernel = { sgemm, lstmStep, gruStep, heap, threads: threadInfo.worker ? 2 : 1, threadProblem: threadInfo.problem, workerShares, close };
   return kernel;
 }
 

@@ -1,11 +1,11 @@
 // The fused recurrent network on WebGPU, every cell (LSTM and its variants, GRU, vanilla RNN): the
-// same contract as the CPU kernel (FusedLstm.run: forward over the whole sequence, read-out, loss,
+// same contract as the CPU kernel (FusedNetwork.run: forward over the whole sequence, read-out, loss,
 // BPTT, weight gradients and the recording of one sample), with every stage in WGSL (shaders.ts). Per step the weights go up and the gradients, the per-row
 // losses and the final state come back; the recording is gathered on the GPU and read back only
 // on trace steps.
 /// <reference types="webgpu" />
 
-import type { FusedBatch, FusedLayerRecord, FusedLstmShape, FusedRecord, FusedResult, FusedWeights } from '../fast/lstm-kernel';
+import type { FusedBatch, FusedLayerRecord, FusedRecord, FusedResult, FusedShape, FusedWeights } from '../fast/fused-network';
 import type { LstmBlocks } from '../reference';
 import { GATE_ORDER, type Activation, type CellKind } from '../../protocol/spec';
 import type { GpuDevice } from './dawn';
@@ -54,7 +54,7 @@ const f32bits = (x: number): number => {
 export class GpuLimitError extends Error {}
 
 /** The kernel's shape: the fused shape, plus the gate blocks of an LSTM variant (default f, i, g, o). */
-export type GpuRecurrentShape = Omit<FusedLstmShape, 'batch' | 'steps'> & {
+export type GpuRecurrentShape = Omit<FusedShape, 'batch' | 'steps'> & {
   /** Default 'lstm'. The GRU and the vanilla RNN have kernels of their own; the rest is shared. */
   cell?: CellKind;
   blocks?: LstmBlocks;
@@ -269,7 +269,7 @@ export class GpuRecurrent {
 
   /**
    * Forward, loss and (unless `lossOnly`) BPTT for one batch, on the GPU. Same arguments and
-   * result as FusedLstm.run.
+   * result as FusedNetwork.run.
    */
   async run(
     batch: FusedBatch,

@@ -1,13 +1,15 @@
 // Forward equality with tfjs' own recurrent layers: tf.layers.lstm (recurrentActivation 'sigmoid',
 // kernel blocks i, f, c, o) and tf.layers.gru (reset_after = false, blocks z, r, h), same weights;
-// the LSTM also against the fused kernel that trains every LSTM, with each GEMM it can use.
+// the op-by-op engine and the fused kernels that train the LSTM and the GRU, with each GEMM (and
+// elementwise step) they can use, named in the test title.
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../../../src/core/model';
 import { createFastModel } from '../../../src/core/fast/model';
-import { defaultGemm, jsSgemm, type GemmProvider } from '../../../src/core/fast/gemm';
+import { defaultGemm, jsSgemm, loadNativeBlas, type GemmProvider } from '../../../src/core/fast/gemm';
+import { loadWasmKernel } from '../../../src/core/fast/wasmKernel';
 import type { ModelIO } from '../../../src/core/types';
 import { makeBatch, makeSpec, relErr, useCpu } from './helpers';
 
@@ -38,7 +40,7 @@ async function compare(layer: tf.layers.Layer, cell: 'lstm' | 'gru', toOurs: num
   const expected = theirs.dataSync();
   const [kernel, recurrent, bias] = layer.getWeights().map((w) => w.dataSync() as Float32Array);
   const G = cell === 'lstm' ? 4 : 3;
-  // With a GEMM: the fused kernel (the path training takes for the LSTM); without: the op-by-op engine.
+  // With a GEMM: the fused kernel (the path training takes for the LSTM and the GRU); without: the op-by-op engine.
   const model = gemm ? createFastModel(makeSpec(cell, { hiddenSize: H }), io, 1, { gemm }) : createModel(makeSpec(cell, { hiddenSize: H }), io, 1);
   if (gemm) assert.equal((model as ReturnType<typeof createFastModel>).path, `fused:${gemm.name}`);
   const ours = model.exportWeights();
@@ -69,18 +71,27 @@ test('LSTM forward equals tf.layers.lstm (sigmoid recurrent activation) with cop
 });
 
 const lstmLayer = (): tf.layers.Layer => tf.layers.lstm({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', activation: 'tanh', biasInitializer: tf.initializers.randomNormal({ stddev: 1, seed: 3 }) });
-const gemms: GemmProvider[] = [{ name: 'js', sgemm: jsSgemm }];
-if (defaultGemm().name !== 'js') gemms.push(defaultGemm());
-for (const gemm of gemms) {
-  test(`LSTM forward of the fused kernel (${gemm.name} GEMM) equals tf.layers.lstm with copied weights`, async () => {
+const gruLayer = (): tf.layers.Layer => tf.layers.gru({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', activation: 'tanh', biasInitializer: tf.initializers.randomNormal({ stddev: 1, seed: 3 }) });
+/** Every GEMM (and elementwise step) the fused kernels can run on here: JS, wasm SIMD, OpenBLAS when found, the default. */
+const gemms: [string, GemmProvider][] = [['JS GEMM, JS steps', { name: 'js', sgemm: jsSgemm }]];
+const wasm = loadWasmKernel().kernel;
+if (wasm) gemms.push(['wasm SIMD GEMM and steps', { name: 'wasm-simd', sgemm: wasm.sgemm, lstmStep: wasm.lstmStep, gruStep: wasm.gruStep }]);
+const nat = loadNativeBlas();
+if (nat && /openblas/i.test(nat.library)) gemms.push([`OpenBLAS GEMM (${nat.library}), JS steps`, { name: `native:${nat.library}`, sgemm: defaultGemm().sgemm }]);
+gemms.push([`default = ${defaultGemm().label}`, defaultGemm()]);
+for (const [name, gemm] of gemms) {
+  test(`LSTM forward of the fused kernel (${name}) equals tf.layers.lstm with copied weights`, async () => {
     const worst = await compare(lstmLayer(), 'lstm', [1, 0, 2, 3], gemm);
+    assert.ok(worst < 1e-5, `max relative difference ${worst}`);
+  });
+  test(`GRU forward of the fused kernel (${name}) equals tf.layers.gru (reset_after = false) with copied weights`, async () => {
+    const worst = await compare(gruLayer(), 'gru', [0, 1, 2], gemm);
     assert.ok(worst < 1e-5, `max relative difference ${worst}`);
   });
 }
 
-test('GRU forward equals tf.layers.gru (reset_after = false) with copied weights', async () => {
-  const layer = tf.layers.gru({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', activation: 'tanh', biasInitializer: tf.initializers.randomNormal({ stddev: 1, seed: 3 }) });
-  const worst = await compare(layer, 'gru', [0, 1, 2]);
+test('GRU forward of the op-by-op engine equals tf.layers.gru (reset_after = false) with copied weights', async () => {
+  const worst = await compare(gruLayer(), 'gru', [0, 1, 2]);
   assert.ok(worst < 1e-5, `max relative difference ${worst}`);
 });
 

@@ -1,23 +1,28 @@
-// createFastModel against the op-by-op tfjs engine (createModel) with the same seed: loss, every
-// weight gradient, final state and every trace field agree within float32 tolerance.
+// createFastModel against the op-by-op tfjs engine (createModel) with the same seed, for the LSTM,
+// the GRU and the vanilla RNN: loss, every weight gradient, final state and every trace field
+// (values, ∂L/∂h_t, ∂L/∂c_t where the cell has c, reach, saturation, Jacobian spectra) agree within
+// float32 tolerance, and the fields the engine leaves out are left out.
 
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO, RecurrentState, TraceRequest } from '../../../src/core/types';
 import { createModel } from '../../../src/core/model';
 import { createFastModel } from '../../../src/core/fast/model';
-import { jsSgemm } from '../../../src/core/fast/gemm';
-import { lstmSpec, randomBatch, relErr } from './helpers';
+import { defaultGemm, jsSgemm, type GemmProvider } from '../../../src/core/fast/gemm';
+import { buildWasmKernel, lstmSpec, randomBatch, relErr, wasmGemm } from './helpers';
+
+before(buildWasmKernel);
 
 const TOL = 5e-5;
 
-async function compare(spec: ModelSpec, io: ModelIO, B: number, T: number, trace: TraceRequest, withInitial: boolean): Promise<void> {
+async function compare(spec: ModelSpec, io: ModelIO, B: number, T: number, trace: TraceRequest, withInitial: boolean,
+  gemm: GemmProvider = { name: 'js', sgemm: jsSgemm }): Promise<void> {
   await tf.setBackend('cpu');
   const ref = createModel(spec, io, 5);
-  const fast = createFastModel(spec, io, 5, { gemm: { name: 'js', sgemm: jsSgemm } });
-  assert.equal(fast.path, 'fused:js');
+  const fast = createFastModel(spec, io, 5, { gemm });
+  assert.equal(fast.path, `fused:${gemm.name}`);
   const batch = randomBatch(io, B, T, 21);
   const H = spec.hiddenSize;
   const initial: RecurrentState | null = withInitial
@@ -104,11 +109,35 @@ test('2-layer embedding vanilla RNN (relu) with carried state, reach from step 4
 test('3-layer numeric MSE vanilla RNN, tracing layers 0 and 2 only', () =>
   compare(lstmSpec({ cell: 'rnn', hiddenSize: 4, layers: 3 }), numeric, 2, 6, { sample: 1, reachFrom: -1, layers: [0, 2], jacobian: false }, false));
 
-test('cells other than the LSTM and the vanilla RNN keep the reference engine and say so', async () => {
+test('one-hot GRU: fused pass equals the tfjs engine', () =>
+  compare(lstmSpec({ cell: 'gru', hiddenSize: 6 }), tokens, 4, 9, { sample: 2, reachFrom: -1, jacobian: false }, false));
+
+test('2-layer embedding GRU with carried state, reach from step 4, Jacobian spectra', () =>
+  compare(lstmSpec({ cell: 'gru', hiddenSize: 5, layers: 2, embeddingSize: 3 }), tokens, 3, 8, { sample: 0, reachFrom: 4, jacobian: true }, true));
+
+test('3-layer numeric MSE GRU, tracing layers 0 and 2 only', () =>
+  compare(lstmSpec({ cell: 'gru', hiddenSize: 4, layers: 3 }), numeric, 2, 6, { sample: 1, reachFrom: -1, layers: [0, 2], jacobian: false }, false));
+
+test('the GRU with the wasm SIMD GEMM and steps: fused pass equals the tfjs engine', () =>
+  compare(lstmSpec({ cell: 'gru', hiddenSize: 7, layers: 2 }), tokens, 3, 10, { sample: 1, reachFrom: 6, jacobian: true }, true, wasmGemm(true)));
+
+test('the LSTM variants keep the reference engine and say so', async () => {
   await tf.setBackend('cpu');
-  const m = createFastModel(lstmSpec({ cell: 'gru' }), tokens, 1);
-  assert.match(m.path, /^reference: /);
-  m.dispose();
+  for (const cell of ['lstm-no-output-gate', 'lstm-no-input-gate', 'lstm-forget-only'] as const) {
+    const m = createFastModel(lstmSpec({ cell }), tokens, 1);
+    assert.match(m.path, new RegExp(`^reference: .*cell '${cell}'`));
+    assert.equal(m.gemm, null);
+    m.dispose();
+  }
+});
+
+test('the LSTM, the GRU and the vanilla RNN take the fused path on the default GEMM', async () => {
+  await tf.setBackend('cpu');
+  for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+    const m = createFastModel(lstmSpec({ cell }), tokens, 1);
+    assert.equal(m.path, `fused:${defaultGemm().name}`, cell);
+    m.dispose();
+  }
 });
 
 test('weights imported into the fast model change its loss like the engine', async () => {

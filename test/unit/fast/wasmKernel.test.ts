@@ -2,7 +2,8 @@
 // other, leading dimensions wider than the matrix, tile edges (M mod 4, N mod 8), the packed
 // path (M ≥ 16) and k-blocking (K > 256); on one thread with copied operands, and on two threads
 // (every product split between the caller and the worker) with operands in the kernel's memory.
-// The kernel's memory blocks (WasmHeap). Built from the current sources before the tests.
+// The kernel's memory blocks (WasmHeap). Built from the current sources before the tests. A
+// corrupted kernel, or one built from older sources, is refused with the reason.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,4 +150,16 @@ test('a corrupted kernel file fails to instantiate with an error, not a crash', 
   const bad = join(dir, WASM_KERNEL_FILE);
   writeFileSync(bad, Buffer.from('\0asm\x01\0\0\0garbage'));
   assert.throws(() => instantiateWasmKernel(bad), /WebAssembly|section|magic|length|expected|unexpected/i);
+});
+
+test('a kernel built from older sources (no GRU steps) is refused whole, naming the missing export', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-old-'));
+  const old = join(dir, WASM_KERNEL_FILE);
+  const src = join(import.meta.dirname, '../../../src/core/fast/wasm');
+  // The two-thread module as it was before gru-step.c joined build.mjs's SOURCES.
+  const r = spawnSync(process.env.WASM_CC || 'clang', ['--target=wasm32', '-O3', '-msimd128', '-matomics', '-mbulk-memory', '-mmutable-globals', '-nostdlib',
+    '-Wl,--no-entry', '-Wl,--export=__heap_base', '-Wl,--export=__stack_pointer', '-Wl,--import-memory', '-Wl,--shared-memory', `-Wl,--max-memory=${2 ** 31}`,
+    '-o', old, join(src, 'sgemm.c'), join(src, 'threads.c'), join(src, 'lstm-step.c')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `clang failed: ${r.error?.message ?? r.stderr}`);
+  assert.throws(() => instantiateWasmKernel(old), /has no export gru_gates_step \(built from older sources/);
 });

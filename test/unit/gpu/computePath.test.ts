@@ -14,7 +14,10 @@ test('computePathLabel names the engine, the device and the library that does th
   assert.equal(computePathLabel('gpu:GPU · llvmpipe (software) · OpenGL (WebGPU)', 'wasm'), 'GPU · llvmpipe (software) · OpenGL (WebGPU)');
   assert.equal(computePathLabel('fused:native:libopenblas.so.0', 'wasm'), 'CPU · fused LSTM · libopenblas.so.0');
   assert.equal(computePathLabel('fused:js', 'cpu'), 'CPU · fused LSTM · JavaScript GEMM');
-  assert.equal(computePathLabel("reference: the fused kernel covers the plain LSTM only (cell 'gru')", 'wasm'), 'CPU · op-by-op · wasm');
+  assert.equal(computePathLabel('fused:wasm-simd', 'wasm', 'wasm SIMD (1 thread)', 'gru'), 'CPU · fused GRU · wasm SIMD (1 thread)');
+  assert.equal(computePathLabel('fused:native:libopenblas.so.0', 'wasm', 'OpenBLAS libopenblas.so.0 + wasm SIMD gates', 'gru'), 'CPU · fused GRU · OpenBLAS libopenblas.so.0 + wasm SIMD gates');
+  assert.equal(computePathLabel('fused:native:libopenblas.so.0', 'wasm', 'OpenBLAS libopenblas.so.0 + wasm SIMD gates', 'rnn'), 'CPU · fused RNN · OpenBLAS libopenblas.so.0');
+  assert.equal(computePathLabel("reference: the fused kernel covers the plain LSTM, the GRU and the vanilla RNN only (cell 'lstm-forget-only')", 'wasm'), 'CPU · op-by-op · wasm');
 });
 
 const status = (over: Partial<RunStatus>): RunStatus => ({
