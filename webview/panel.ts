@@ -1,4 +1,4 @@
-// The panel: run headers, controls, diagnostics, the curves and the time × unit heatmaps of one
+// The panel: run headers, controls, diagnostics, the model's predictions, the curves and the time × unit heatmaps of one
 // or two runs (Compare Runs). This file owns the state, the selection and the redraw schedule;
 // each view family draws itself (webview/views/).
 
@@ -14,6 +14,7 @@ import { Curves } from './views/curves';
 import { DiagnosticsList } from './views/diagnosticsList';
 import { Heatmaps } from './views/heatmaps';
 import { renderMetricCurves } from './views/metricCurves';
+import { Predictions } from './views/predictions';
 import { renderRunHeaders } from './views/runHeaders';
 import { renderSnapshotCurves } from './views/snapshotCurves';
 import type { PanelHost } from './vscodeApi';
@@ -29,6 +30,7 @@ export class Panel {
   private readonly diagnostics: DiagnosticsList;
   private readonly curves: Curves;
   private readonly heatmaps: Heatmaps;
+  private readonly predictions: Predictions;
   private order: UnitOrder = 'index';
   private dirty = { metrics: true, snapshots: true, header: true };
   private frame = 0;
@@ -44,7 +46,8 @@ export class Panel {
     this.diagnostics = new DiagnosticsList((d) => this.showDiagnostic(d));
     this.curves = new Curves(this.theme, (x) => this.pickStepNear(x));
     this.heatmaps = new Heatmaps(this.theme, (unit) => this.select({ unit }));
-    root.append(this.headers, this.controls.element, this.diagnostics.element, this.curves.element, this.heatmaps.element);
+    this.predictions = new Predictions(this.theme);
+    root.append(this.headers, this.controls.element, this.diagnostics.element, this.predictions.element, this.curves.element, this.heatmaps.element);
 
     // VS Code switches themes by changing the body's class: re-read the colours.
     new MutationObserver(() => this.onThemeChange()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
@@ -86,6 +89,7 @@ export class Panel {
     if (d.metrics) renderMetricCurves(this.curves, runs);
     if (d.snapshots) {
       renderSnapshotCurves(this.curves, this.state);
+      this.predictions.render(this.state, this.curves);
       this.heatmaps.render(this.state, this.order);
     }
     if (d.header || d.snapshots || d.metrics) this.diagnostics.render(runs);
@@ -134,6 +138,7 @@ export class Panel {
     this.theme = readTheme();
     this.curves.setTheme(this.theme);
     this.heatmaps.setTheme(this.theme);
+    this.predictions.setTheme(this.theme);
     this.dirty = { metrics: true, snapshots: true, header: true };
     this.schedule();
   }
