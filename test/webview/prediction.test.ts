@@ -175,6 +175,16 @@ test('copy: the 10 recall steps in a table with target, top-1 and both probabili
   assert.match((await note())!, /blank until the delimiter, then a uniform guess among the 8 symbols/);
 });
 
+test('Compare Runs of a text run and a CSV run: only the first run\'s kind is drawn, and the note says why', async () => {
+  const text = textRun(), csv = csvRun();
+  text.status.name = 'text run'; csv.status.name = 'csv run';
+  await p.send({ type: 'hydrate', runs: [text, csv], shownRunIds: ['run-a', 'csv'], selection });
+  await p.settle();
+  const labels = Object.keys(await chartData(p.page, 'prediction'));
+  assert.ok(labels.length > 0 && labels.every((l) => l.startsWith('text run · ')), labels.join(' | '));
+  assert.match((await note())!, /csv run · its values are not drawn on the same axis as the other run's token probabilities/);
+});
+
 for (const theme of Object.keys(THEMES)) {
   test(`${theme}: the predictions are drawn in their series colours with readable contrast`, async () => {
     await applyThemeTo(p, theme);

@@ -114,7 +114,13 @@ export class Predictions {
         if (snap) notes.push(`${tag}no predictions in this snapshot (the top layer is not traced, or the run folder predates them)`);
         return;
       }
-      if (k === 0) this.shown = { snap, p, vocabulary: run.status.vocabulary };
+      // Compare Runs of token and numeric outputs: probabilities and values share no axis; the first run's kind is drawn.
+      const firstKind = runs.map((r) => state.snapshotOf(r)?.prediction?.kind).find((x) => x !== undefined);
+      if (p.kind !== firstKind) {
+        notes.push(`${tag}its ${p.kind === 'tokens' ? 'token probabilities' : 'values'} are not drawn on the same axis as the other run's ${firstKind === 'tokens' ? 'token probabilities' : 'values'}`);
+        return;
+      }
+      if (!this.shown) this.shown = { snap, p, vocabulary: run.status.vocabulary };
       const T = snap.steps, ts = range(T);
       const data = run.status.spec.data;
       const where = `step ${snap.step}, sample ${snap.sample}`;
