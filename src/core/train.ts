@@ -12,6 +12,7 @@ import { createGpuModel, gpuPathUnsupported } from './gpu/model';
 import { computePathLabel, TFJS_GPU_PATH } from './computePath';
 import { createModel } from './model';
 import { RunFolder } from './runFolder';
+import { tracePrediction } from './prediction';
 import { newRunId } from './runId';
 import { describeSpec } from './spec';
 import type { Batch, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
@@ -222,13 +223,18 @@ export async function runTraining(spec: RunSpec, opts: TrainOptions): Promise<Ru
 
       const result = await forwardBackward(model, batch, carried, samples.length ? traceReq(samples[0]) : null);
       const snapshots: TraceSnapshot[] = [];
-      const textStart = (s: number) => (batch.starts ? { textStart: batch.starts[s] } : {});
-      if (result.trace) snapshots.push({ ...result.trace, step, sample: samples[0], ...textStart(samples[0]) });
+      // The read-out weights of this pass (before the update), once per trace step, for every engine.
+      const readout = samples.length ? { W: model.params['readout.W'].dataSync(), b: model.params['readout.b'].dataSync() } : null;
+      const snapshotOf = (trace: TraceSnapshot, s: number): TraceSnapshot => {
+        const prediction = readout ? tracePrediction(trace, readout, data.io, batch, s, spec.model.layers - 1) : undefined;
+        return { ...trace, step, sample: s, ...(batch.starts ? { textStart: batch.starts[s] } : {}), ...(prediction ? { prediction } : {}) };
+      };
+      if (result.trace) snapshots.push(snapshotOf(result.trace, samples[0]));
       // Each further traced sample needs its own instrumented pass (same weights, same batch).
       for (const s of samples.slice(1)) {
         const extra = await forwardBackward(model, batch, carried, traceReq(s));
         tf.dispose(Object.values(extra.grads));
-        if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s, ...textStart(s) });
+        if (extra.trace) snapshots.push(snapshotOf(extra.trace, s));
       }
 
       /**
