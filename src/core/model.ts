@@ -8,8 +8,8 @@ import { GATE_ORDER, hasCellState, SIGMOID_GATES, type Activation, type CellKind
 import type { LayerTrace, TraceSnapshot } from '../protocol/trace';
 import type { Batch, ModelIO, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
 import { Rng, glorotUniform, hashSeed, recurrentInit } from './init';
-import { jacobianSpectra } from './jacobian';
-import { gateSaturation } from './saturation';
+import { jacobianSpectra } from './analysis/jacobian';
+import { gateSaturation } from './analysis/saturation';
 
 /** Extra construction options that are not part of the ModelSpec. */
 export interface CreateModelOptions {

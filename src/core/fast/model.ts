@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
 import { createModel, rowNorms, SIGMOID_GATES, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
-import { gateSaturation } from '../saturation';
+import { gateSaturation } from '../analysis/saturation';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
-import { jacobianSpectra } from '../jacobian';
+import { jacobianSpectra } from '../analysis/jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
 import { FusedLstm, fusedWeightsFrom, type FusedLayerRecord, type FusedResult, type FusedWeights } from './lstm-kernel';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../../../src/core/model';
 import { referenceForwardBackward } from '../../../src/core/reference';
-import { jacobianSpectra } from '../../../src/core/jacobian';
+import { jacobianSpectra } from '../../../src/core/analysis/jacobian';
 import { CELL_KINDS, hasCellState, type CellKind, type ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO, RecurrentState } from '../../../src/core/types';
 import { Rng } from '../../../src/core/init';

@@ -9,7 +9,7 @@ import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
 import { referenceCellStep, referenceForwardBackward } from '../../../src/core/reference';
 import type { RefLayerWeights } from '../../../src/core/reference';
-import { EXACT_UP_TO, cellBlock, defaultLags, forgetPathProduct, jacobianMatrix, jacobianOperator, jacobianSpectra } from '../../../src/core/jacobian';
+import { EXACT_UP_TO, cellBlock, defaultLags, forgetPathProduct, jacobianMatrix, jacobianOperator, jacobianSpectra } from '../../../src/core/analysis/jacobian';
 import { central, largestSingularValue, matMul, modelSpec, randomBatch, randomWeights, rng, symmetricEigenvalues } from './helpers';
 
 interface Trajectory {
