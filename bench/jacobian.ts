@@ -3,7 +3,7 @@
 
 import { GATE_ORDER, hasCellState } from '../src/protocol/spec';
 import type { CellKind, ModelSpec } from '../src/protocol/spec';
-import { referenceCellStep } from '../src/core/reference';
+import { referenceCellStep } from '../src/core/float64Reference';
 import { jacobianSpectra } from '../src/core/analysis/jacobian';
 
 const T = Number(process.argv[2] ?? 1000);

@@ -11,7 +11,7 @@ import { openGpu } from './core/gpu/dawn';
 import { defaultWasmDir, selectBackend } from './core/backend';
 import { createDataSource, DataError } from './core/data';
 import { readTextFile } from './core/data/file';
-import { createModel } from './core/model';
+import { createModel } from './core/tfjsEngine/engine';
 import { readRun } from './core/runFolder';
 import { newRunId } from './core/runId';
 import { DEFAULT_MAX_BYTES, resolveSpec, SpecError } from './core/spec';

@@ -11,7 +11,7 @@ import type { TrainBatch } from './data/source';
 import { createFastModel } from './fast/model';
 import { createGpuModel, gpuPathUnsupported } from './gpu/model';
 import { computePathLabel, TFJS_GPU_PATH } from './computePath';
-import { createModel } from './model';
+import { createModel } from './tfjsEngine/engine';
 import { RunFolder } from './runFolder';
 import { newRunId } from './runId';
 import { describeSpec } from './spec';

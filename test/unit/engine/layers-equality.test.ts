@@ -5,7 +5,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { createFastModel } from '../../../src/core/fast/model';
 import { defaultGemm, jsSgemm, type GemmProvider } from '../../../src/core/fast/gemm';
 import type { ModelIO } from '../../../src/core/types';

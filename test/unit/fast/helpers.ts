@@ -2,7 +2,7 @@
 
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { Batch, ModelIO } from '../../../src/core/types';
-import type { RefWeights } from '../../../src/core/reference';
+import type { RefWeights } from '../../../src/core/float64Reference';
 import { Rng } from '../../../src/core/init';
 import { fusedWeightsFrom, type FusedWeights } from '../../../src/core/fast/lstm-kernel';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
-import { referenceForwardBackward } from '../../../src/core/reference';
+import { referenceForwardBackward } from '../../../src/core/float64Reference';
 import { FusedLstm } from '../../../src/core/fast/lstm-kernel';
 import { fusedShape } from '../../../src/core/fast/model';
 import { defaultGemm, jsGemm, jsSgemm, loadNativeBlas, wasmGemm, type GemmProvider } from '../../../src/core/fast/gemm';
