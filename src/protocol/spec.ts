@@ -46,7 +46,6 @@ export type {
   ModelSpec,
   OptimizerName,
   RunSpec,
-  RunSpecInput,
   TraceSpec,
   TrainSpec,
 } from './specSchema';

@@ -172,8 +172,6 @@ export const RunSpecSchema = z
     description: 'An experiment for RNN Debugger: data, model, optimisation and what to record. Every field has a default.',
   });
 
-/** What a user may write: every field optional. */
-export type RunSpecInput = z.input<typeof RunSpecSchema>;
 /**
  * Where the sequences come from, as written: a resolved spec has every default filled in, but the
  * places that build a data spec for resolveSpec (the Train RNN form, the CLI) leave them out.
