@@ -91,7 +91,7 @@ const DEFAULT_DATA = { kind: 'adding', length: 50 } as const;
 
 const DataUnion = z.discriminatedUnion('kind', [DATA_VARIANTS.text, DATA_VARIANTS.csv, DATA_VARIANTS.adding, DATA_VARIANTS.copy, DATA_VARIANTS['delayed-recall']]);
 
-export const DataSchema = DataUnion.default(DEFAULT_DATA)
+const DataSchema = DataUnion.default(DEFAULT_DATA)
   .describe('Where the sequences come from (default: the adding problem at T = 50).');
 
 const activation = (def: (typeof ACTIVATIONS)[number], description: string) => z.enum(ACTIVATIONS).default(def).describe(description);
