@@ -295,8 +295,17 @@ export function referenceLoss(
   return { loss: fw.loss, stepLoss: fw.stepLoss };
 }
 
+/** The read-out y_{b,t} = h_top·W + b of every sample and step, [B, T, O], in float64 (before softmax). */
+export function referenceOutputs(
+  spec: ModelSpec, io: ModelIO, weights: RefWeights, batch: Batch, initial: RecurrentState | null = null,
+): Float64Array {
+  return forward(spec, io, weights, batch, initial, null).outputs;
+}
+
 interface ForwardResult {
   tapes: LayerTape[];
+  /** y_{b,t}, [B, T, O]. */
+  outputs: Float64Array;
   stepLoss: Float64Array;
   /** dℓ_{b,t}/dy_{b,t}, [B, T, O], unnormalised and unmasked. */
   dLdy: Float64Array;
@@ -395,8 +404,9 @@ function forward(
   const top = tapes[tapes.length - 1].h;
   const stepLoss = new Float64Array(B * T);
   const dLdy = new Float64Array(B * T * O); // dℓ_{b,t}/dy_{b,t}, unnormalised and unmasked
-  const y = new Float64Array(O);
+  const outputs = new Float64Array(B * T * O);
   for (let bt = 0; bt < B * T; bt++) {
+    const y = outputs.subarray(bt * O, (bt + 1) * O);
     for (let o = 0; o < O; o++) y[o] = br[o];
     for (let i = 0; i < H; i++) {
       const hi = top[bt * H + i];
@@ -431,7 +441,7 @@ function forward(
   }
   const loss = maskSum > 0 ? lossSum / maskSum : 0;
 
-  return { tapes, stepLoss, dLdy, maskSum, loss, embedding, E };
+  return { tapes, outputs, stepLoss, dLdy, maskSum, loss, embedding, E };
 }
 
 interface BackwardContext {

@@ -104,5 +104,31 @@ export function checkSnapshot(x: unknown, file: string): TraceSnapshot {
       arr(sat.high, `${p}.saturation.${g}.high`, H);
     }
   });
+  if (s.prediction !== undefined) checkPrediction(s.prediction, T, arr, file);
   return x as TraceSnapshot;
+}
+
+/** snapshot.prediction (absent in folders written before predictions were recorded). */
+function checkPrediction(x: unknown, T: number, arr: (v: unknown, name: string, n: number | null) => void, file: string): void {
+  if (!x || typeof x !== 'object') fail(file, 'prediction is not an object');
+  const p = x as Record<string, unknown>;
+  arr(p.mask, 'prediction.mask', T);
+  if (p.kind === 'values') {
+    if (!isCount(p.outputs) || p.outputs === 0) fail(file, `prediction.outputs ${JSON.stringify(p.outputs)} is not a positive integer`);
+    const n = T * (p.outputs as number);
+    for (const k of ['predicted', 'target']) {
+      if (!(p[k] instanceof Float32Array)) fail(file, `prediction.${k} is not a float32 array`);
+      arr(p[k], `prediction.${k}`, n);
+    }
+  } else if (p.kind === 'tokens') {
+    for (const k of ['target', 'top']) {
+      if (!(p[k] instanceof Int32Array)) fail(file, `prediction.${k} is not an int32 array`);
+      arr(p[k], `prediction.${k}`, T);
+      if ((p[k] as Int32Array).some((id) => id < 0)) fail(file, `prediction.${k} holds a negative token id`);
+    }
+    for (const k of ['targetProb', 'topProb']) {
+      if (!(p[k] instanceof Float32Array)) fail(file, `prediction.${k} is not a float32 array`);
+      arr(p[k], `prediction.${k}`, T);
+    }
+  } else fail(file, `prediction.kind ${JSON.stringify(p.kind)} is not 'values' or 'tokens'`);
 }

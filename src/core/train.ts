@@ -13,9 +13,10 @@ import { createGpuModel, gpuPathUnsupported } from './gpu/model';
 import { computePathLabel, TFJS_GPU_PATH } from './computePath';
 import { createModel } from './tfjsEngine/engine';
 import { RunFolder } from './runFolder';
+import { tracePrediction } from './prediction';
 import { newRunId } from './runId';
 import { describeSpec } from './spec';
-import type { Batch, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
+import type { Batch, ModelIO, RecurrentModel, RecurrentState, StepResult, TraceRequest } from './types';
 
 export interface TrainHooks {
   /** On every state change (and when backend/step information is first known). */
@@ -201,18 +202,24 @@ function announceComputePath(ledger: RunLedger, built: BuiltModel, choice: Backe
  * the first sample rides on the training pass, each further one needs its own instrumented
  * pass (same weights, same batch).
  */
-async function stepWithTraces(model: RecurrentModel, batch: TrainBatch, carried: RecurrentState | null, spec: RunSpec, step: number): Promise<{ result: StepResult; snapshots: TraceSnapshot[] }> {
+async function stepWithTraces(model: RecurrentModel, batch: TrainBatch, carried: RecurrentState | null, spec: RunSpec, step: number, io: ModelIO): Promise<{ result: StepResult; snapshots: TraceSnapshot[] }> {
   const traceStep = step === 1 || step % spec.trace.every === 0 || step === spec.train.steps;
   const samples = traceStep ? spec.trace.samples : [];
   const traceReq = (sample: number): TraceRequest => ({ sample, layers: spec.trace.layers, reachFrom: spec.trace.reachFrom, jacobian: spec.trace.jacobian });
-  const textStart = (s: number) => (batch.starts ? { textStart: batch.starts[s] } : {});
   const result = await forwardBackward(model, batch, carried, samples.length ? traceReq(samples[0]) : null);
+  // The read-out weights of this pass (before the update), once per trace step, for every engine.
+  const readout = samples.length ? { W: model.params['readout.W'].dataSync(), b: model.params['readout.b'].dataSync() } : null;
+  const snapshotOf = (trace: TraceSnapshot, s: number): TraceSnapshot => {
+    const prediction = readout ? tracePrediction(trace, readout, io, batch, s, spec.model.layers - 1) : undefined;
+    return { ...trace, step, sample: s, ...(batch.starts ? { textStart: batch.starts[s] } : {}), ...(prediction ? { prediction } : {}) };
+  };
   const snapshots: TraceSnapshot[] = [];
-  if (result.trace) snapshots.push({ ...result.trace, step, sample: samples[0], ...textStart(samples[0]) });
+  if (result.trace) snapshots.push(snapshotOf(result.trace, samples[0]));
+  // Each further traced sample needs its own instrumented pass (same weights, same batch).
   for (const s of samples.slice(1)) {
     const extra = await forwardBackward(model, batch, carried, traceReq(s));
     tf.dispose(Object.values(extra.grads));
-    if (extra.trace) snapshots.push({ ...extra.trace, step, sample: s, ...textStart(s) });
+    if (extra.trace) snapshots.push(snapshotOf(extra.trace, s));
   }
   return { result, snapshots };
 }
@@ -318,7 +325,7 @@ async function trainSteps(spec: RunSpec, model: RecurrentModel, optimizer: tf.Op
     const t0 = performance.now();
     const batch = data.nextTrainBatch();
     if (batch.fresh) carried = null;
-    const { result, snapshots } = await stepWithTraces(model, batch, carried, spec, step);
+    const { result, snapshots } = await stepWithTraces(model, batch, carried, spec, step, data.io);
     const groupNorms = gradientNorms(result.grads);
     const gradNorm = Math.sqrt(Object.values(groupNorms).reduce((a, n) => a + n * n, 0));
     const metrics = (scale: number): MetricsRecord => ({ step, loss: result.loss, gradNorm, gradNormClipped: gradNorm * scale, clipped: scale < 1, learningRate, groupNorms, seconds: (performance.now() - t0) / 1000, time: Date.now() });

@@ -63,6 +63,20 @@ export interface LayerTrace {
   saturation: Record<string, { low: Float32Array; high: Float32Array }>;
 }
 
+/**
+ * The model's output for the traced sample, y_t = h_t·W + b from the top layer's recorded h_t and
+ * the read-out weights of the same pass (src/core/prediction.ts). `mask` [T] is 1 where the step
+ * bears a loss (the adding and recall tasks score the last step only).
+ */
+export type TracePrediction =
+  /** Numeric targets (CSV, adding): predicted y_t and target, each [T, outputs]. */
+  | { kind: 'values'; outputs: number; predicted: Float32Array; target: Float32Array; mask: Float32Array }
+  /**
+   * Token targets (text, copy, recall): the target token [T], the probability softmax(y_t) gives
+   * it [T], and the most probable token [T] with its probability [T].
+   */
+  | { kind: 'tokens'; target: Int32Array; targetProb: Float32Array; top: Int32Array; topProb: Float32Array; mask: Float32Array };
+
 /** A full per-timestep recording of the traced sample(s) at one optimisation step. */
 export interface TraceSnapshot {
   step: number;
@@ -85,6 +99,8 @@ export interface TraceSnapshot {
    */
   textStart?: number;
   layers: LayerTrace[];
+  /** The model's predictions for this sample; absent when the top layer is not traced, and in run folders written before it existed. */
+  prediction?: TracePrediction;
 }
 
 /**

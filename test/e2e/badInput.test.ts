@@ -7,9 +7,30 @@ import { sharedWorkbench, waitFor } from './harness';
 import { headerText, panelFrame } from './panel';
 
 // The runs folder is relative to the workspace folder, where `blocked` is a file: no folder can be created under it.
+/**
+ * A spec with four problems, one per line: VS Code's JSON validation (the manifest's schema) and
+ * ours both see the unknown cell, the negative size and the unknown field; only ours sees that
+ * reachFrom is beyond the sequence length.
+ */
+const PROBLEMS_SPEC = `{
+  "data": { "kind": "text", "path": "corpus.txt" },
+  "model": {
+    "cell": "lsmt",
+    "hiddenSize": -3
+  },
+  "train": {
+    "seqLength": 20,
+    "momentum": 0.9
+  },
+  "trace": { "reachFrom": 50 }
+}
+`;
+const PROBLEM_LINES = [4, 5, 9, 11];
+
 const step = sharedWorkbench('bad-input', {
-  settings: { 'rnnDebugger.runsFolder': 'blocked/runs' },
+  settings: { 'rnnDebugger.runsFolder': 'blocked/runs', 'problems.defaultViewMode': 'tree' },
   files: {
+    'problems.rnn.json': PROBLEMS_SPEC,
     blocked: 'a file where the runs folder should be\n',
     // Named like text, binary inside: VS Code shows a placeholder, not a text editor.
     'notes.txt': new Uint8Array([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10, 0x20]),
@@ -51,4 +72,29 @@ test('an unwritable runs folder is said before training; "Train Without Saving" 
   await w.screenshot('unsaved-run');
   await w.runCommand('RNN Debugger: Stop Training');
   await waitFor(() => w.trainerProcesses().length === 0, 'the unsaved run to stop', 60_000);
+}));
+
+test('every problem of a spec file is listed once in the Problems view (ours and VS Code\'s JSON validation)', { timeout: 180_000 }, () => step('problems', async (w) => {
+  await w.runCommand('View: Close All Editors');
+  await w.openFile('problems.rnn.json');
+  await w.page.keyboard.press('Control+Shift+M');
+  const rows = w.page.locator('.markers-panel .monaco-list-row');
+  // Marker rows read "<message> at line L and character C in <file>"; the file's own row has no line.
+  const markers = async (): Promise<{ line: number; label: string }[]> => (await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('aria-label') ?? '')))
+    .flatMap((label) => { const m = label.match(/at line (\d+)/); return m ? [{ line: Number(m[1]), label }] : []; });
+  let last: { line: number; label: string }[] = [];
+  // Settled means: VS Code's JSON validation has reported (its wording is not ours) and every
+  // problem line has exactly one entry. A problem listed twice never settles.
+  await waitFor(async () => {
+    last = await markers();
+    const json = last.some((m) => /not allowed|not accepted|below the minimum/i.test(m.label));
+    const perLine = PROBLEM_LINES.map((l) => last.filter((m) => m.line === l).length);
+    return json && perLine.every((n) => n === 1) && last.length === PROBLEM_LINES.length;
+  }, 'one Problems entry per problem, VS Code\'s JSON validation included', 60_000, 500).catch((e: Error) => {
+    throw new Error(`${e.message}; the Problems view lists: ${last.map((m) => `line ${m.line}: ${m.label}`).join(' | ') || 'nothing'}`);
+  });
+  // The problem JSON validation cannot see is ours, in our words.
+  assert.match(last.find((m) => m.line === 11)!.label, /reachFrom: must be -1 \(last step\) or a step below the sequence length 20, got 50/);
+  console.log(`# Problems: ${last.map((m) => `line ${m.line}: ${m.label}`).join(' | ')}`);
+  await w.screenshot('problems-once');
 }));

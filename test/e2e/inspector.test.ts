@@ -8,7 +8,15 @@ import { test } from 'node:test';
 import { ROOT, sharedWorkbench, type Workbench, waitFor } from './harness';
 import { METRIC_CHARTS, SNAPSHOT_CHARTS, waitForChartData, panelFrame } from './panel';
 
-const step = sharedWorkbench('inspector');
+/** The second run of these tests: two layers of 16 units on another text file. */
+const TWO_LAYERS = {
+  name: 'two layers on the logbook',
+  data: { kind: 'text', path: 'logbook.txt' },
+  model: { cell: 'lstm', hiddenSize: 16, layers: 2 },
+  train: { steps: 1_000_000, batchSize: 8, seqLength: 40, validateEvery: 1_000_000 },
+  trace: { every: 5, jacobian: false },
+};
+const step = sharedWorkbench('inspector', { files: { 'two-layers.rnn.json': JSON.stringify(TWO_LAYERS, null, 2) } });
 /** The text run of these tests: more steps than they wait for, so it is live until they stop it. */
 let runId = '';
 
@@ -102,4 +110,73 @@ test('after Stop the inspector evaluates the saved weights, and its hover equals
     checked.push(`${k}=${row[1]}`);
   }
   console.log(`# hover at t=${t}, unit ${unit}, weights of step ${step} equal the trace file: ${checked.join(' ')}`);
+}));
+
+/** The inspector's status bar item while an inspected editor is active, e.g. "RNN: c · L0 · unit 0". */
+async function inspectorStatus(w: Workbench): Promise<string | undefined> {
+  return (await w.statusBarTexts()).find((t) => /^RNN: .* · L\d/.test(t.trim()))?.trim();
+}
+
+test('each run keeps its own layer and unit: a choice in a second run\'s panel leaves the first file\'s tint alone, and an out-of-range unit is clamped visibly', { timeout: 300_000 }, () => step('own-selection', async (w) => {
+  // corpus.txt is inspected with the first run (stopped by now: its saved weights), on layer 0, unit 0.
+  await w.openFile('corpus.txt');
+  await waitFor(async () => (await decoratedSpans(w)) > 0, 'corpus.txt to be tinted by the first run', 60_000);
+  const before = await waitFor(() => inspectorStatus(w), 'the inspector status of corpus.txt', 30_000);
+  assert.match(before, /· L0 · unit 0$/, before);
+
+  // A second run, two layers of 16 units, on another file: the panel shows it once it has a snapshot.
+  await w.openFile('two-layers.rnn.json');
+  const known = new Set(w.runIds());
+  await w.runCommand('RNN Debugger: Train RNN');
+  await w.acceptQuickPicksUntil(async () => w.runIds().some((id) => !known.has(id)), 'the two-layer run to start', 60_000);
+  const second = w.runIds().find((id) => !known.has(id))!;
+  const frame = await waitFor(async () => {
+    const f = await panelFrame(w, 5_000);
+    const layers = await f.locator('.controls select').first().locator('option').count();
+    const header = await f.locator('.run-headers').innerText();
+    return layers === 2 && /two layers on the logbook/.test(header) ? f : undefined;
+  }, 'the panel to show the two-layer run with its layers 0 and 1', 150_000, 1_000);
+
+  // In its panel: Layer 1, unit 5.
+  await frame.locator('.controls select').first().selectOption('1');
+  const unitInput = frame.locator('.controls input[type="number"]');
+  await unitInput.fill('5');
+  await unitInput.dispatchEvent('change');
+  await waitFor(async () => (await unitInput.inputValue()) === '5' && (await frame.locator('.controls select').first().inputValue()) === '1',
+    'the panel to show layer 1, unit 5', 10_000, 200);
+
+  // Back on corpus.txt: still tinted, with the first run's own choice (layer 0, unit 0), in the status bar and in the hover.
+  await w.openFile('corpus.txt');
+  await waitFor(async () => (await decoratedSpans(w)) > 0, 'corpus.txt to stay tinted', 30_000);
+  const after = await waitFor(() => inspectorStatus(w), 'the inspector status of corpus.txt', 30_000);
+  assert.equal(after, before, 'the first run\'s layer and unit, not the second run\'s');
+  const hover = await hoverFirstLine(w);
+  assert.match(hover, /layer 0 · unit 0/, `the hover of corpus.txt names the first run's unit: ${hover}`);
+  await w.page.keyboard.press('Escape');
+
+  // A unit beyond the second run's 16: the panel says it shows unit 15, and so does the status bar.
+  // corpus.txt opened in the panel's group hid the panel, whose webview is made anew when shown:
+  // act once the new one has been hydrated with the second run's choice (layer 1, unit 5).
+  await w.runCommand('RNN Debugger: Show Panel');
+  const f2 = await waitFor(async () => {
+    const f = await panelFrame(w, 5_000);
+    const layer = await f.locator('.controls select').first().inputValue();
+    const unit = await f.locator('.controls input[type="number"]').inputValue();
+    return layer === '1' && unit === '5' ? f : undefined;
+  }, 'the panel to show the second run at layer 1, unit 5 again', 60_000, 500);
+  const unit2 = f2.locator('.controls input[type="number"]');
+  await unit2.fill('40');
+  await unit2.dispatchEvent('change');
+  await waitFor(async () => /unit 40 is beyond this run's 16 units: showing unit 15/.test(await f2.locator('.clamp-note').innerText()),
+    'the panel to say the unit is clamped', 15_000, 200);
+  assert.equal(await unit2.inputValue(), '15');
+  await waitFor(async () => (await w.statusBarTexts()).some((t) => /has layers 0…1 and units 0…15: showing layer 1, unit 15/.test(t)),
+    'the status bar to say the unit is clamped', 15_000, 200);
+  await w.screenshot('own-selection-clamped');
+  // corpus.txt keeps its own choice.
+  await w.openFile('corpus.txt');
+  assert.equal(await waitFor(() => inspectorStatus(w), 'the inspector status of corpus.txt', 30_000), before);
+
+  await w.runCommand('RNN Debugger: Stop Training');
+  await waitFor(() => w.runState(second) === 'stopped', 'the two-layer run to stop', 60_000);
 }));

@@ -12,8 +12,8 @@ import { METRIC_CHARTS, SNAPSHOT_CHARTS, panelFrame, waitForChartData } from './
 const step = sharedWorkbench('ui');
 
 // These run inside the page or the webview (evaluate); the test project has no DOM lib.
-interface El { style: { top: string }; offsetWidth: number; classList: { contains(c: string): boolean }; querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number } }
-declare const document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number }; body: El };
+interface El { style: { top: string }; offsetWidth: number; contains(e: El | null): boolean; classList: { contains(c: string): boolean }; querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number } }
+declare const document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> & { length: number }; body: El; activeElement: El | null };
 
 /** Tinted boxes (with a width) on the editor line that holds the cursor (VS Code draws background tints in the view-overlays layer, one div per line, at the line's top). */
 function tintOnCursorLine(w: Workbench): Promise<number> {
@@ -149,4 +149,27 @@ test('screenshots of the panel in Dark Modern and Light+, and of a comparison', 
   await w.runCommand('View: Close Editors in Other Groups');
   await colourTheme(w, 'Dark Modern');
   await panelShot(w, 'compare-dark-modern');
+}));
+
+test('Compare Runs opens its picker every time, and the picker stays when the panel takes focus', { timeout: 180_000 }, () => step('compare-picker', async (w) => {
+  assert.ok(runFolders(w).length >= 2, 'two runs to compare');
+  const widget = w.page.locator('.quick-input-widget');
+  const rows = widget.locator('.quick-input-list .monaco-list-row');
+  for (let k = 0; k < 4; k++) {
+    await w.runCommand('RNN Debugger: Compare Runs');
+    await waitFor(async () => /Compare Runs — pick two/.test(await widget.innerText().catch(() => '')) && (await rows.count()) >= 2,
+      `attempt ${k + 1}: the Compare Runs picker listing two runs`, 20_000, 200);
+    // The panel takes focus (as a run's panel does when it opens): the picker must stay.
+    const group = w.page.locator('.editor-group-container', { has: w.page.locator('.tab.active', { hasText: 'RNN Debugger' }) }).first();
+    const box = await group.boundingBox();
+    assert.ok(box, 'the panel is visible');
+    await w.page.mouse.click(box.x + box.width / 2, box.y + box.height - 20);
+    await waitFor(async () => !(await w.page.evaluate(() => document.querySelector('.quick-input-widget')?.contains(document.activeElement) ?? false)),
+      `attempt ${k + 1}: focus to leave the picker`, 10_000, 100);
+    assert.ok(await widget.isVisible(), `attempt ${k + 1}: the picker closed when the panel took focus`);
+    assert.ok((await rows.count()) >= 2, `attempt ${k + 1}: the picker still lists the runs`);
+    await widget.locator('input').focus();
+    await w.page.keyboard.press('Escape');
+    await waitFor(async () => !(await widget.isVisible()), `attempt ${k + 1}: the picker to close on Escape`, 10_000, 100);
+  }
 }));

@@ -3,7 +3,7 @@
 // two forget gates shut, clipping on every 7th step and a token that looks like HTML.
 
 import type { RunSpec } from '../../src/protocol/spec';
-import type { LayerTrace, MetricsRecord, RunStatus, TraceSnapshot } from '../../src/protocol/trace';
+import type { LayerTrace, MetricsRecord, RunStatus, TracePrediction, TraceSnapshot } from '../../src/protocol/trace';
 import type { RunData } from '../../src/protocol/webview';
 
 /** A token that must be shown as text, never parsed. */
@@ -102,4 +102,24 @@ export function makeRun(o: FixtureOptions = {}): RunData {
     ...(o.failedAt !== undefined ? { reason: `loss became NaN at step ${o.failedAt}` } : {}),
   };
   return { status, metrics, snapshots };
+}
+
+/**
+ * Token predictions over T steps of a V-token vocabulary: the target at t is token (t + 1) mod V;
+ * every third step the model's top-1 is the target (p = 0.5 + 0.4·sin²t), otherwise the next
+ * token (p = 0.55) and the target gets 0.02 + 0.4·sin²t.
+ */
+export function tokenPrediction(T: number, V: number, mask?: Float32Array): TracePrediction {
+  const target = Int32Array.from({ length: T }, (_, t) => (t + 1) % V);
+  const top = Int32Array.from({ length: T }, (_, t) => (t % 3 === 0 ? target[t] : (target[t] + 1) % V));
+  const targetProb = Float32Array.from({ length: T }, (_, t) => (t % 3 === 0 ? 0.5 : 0.02) + 0.4 * Math.sin(t) ** 2);
+  const topProb = Float32Array.from({ length: T }, (_, t) => (t % 3 === 0 ? targetProb[t] : 0.55));
+  return { kind: 'tokens', target, targetProb, top, topProb, mask: mask ?? new Float32Array(T).fill(1) };
+}
+
+/** Next-value predictions of one column: target x_{t+1} = sin(0.5(t + 1)), predicted 0.9·target + 0.05·cos t. */
+export function valuePrediction(T: number, mask?: Float32Array): TracePrediction {
+  const target = Float32Array.from({ length: T }, (_, t) => Math.sin(0.5 * (t + 1)));
+  const predicted = Float32Array.from({ length: T }, (_, t) => 0.9 * target[t] + 0.05 * Math.cos(t));
+  return { kind: 'values', outputs: 1, predicted, target, mask: mask ?? new Float32Array(T).fill(1) };
 }

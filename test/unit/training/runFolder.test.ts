@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRun, readRunHeader, readSnapshot, readWeights, RunFolder } from '../../../src/core/runFolder';
 import { listRunFolders } from '../../../src/extension/runsRoot';
-import { makeRun } from '../../webview/runFixture';
+import { makeRun, tokenPrediction } from '../../webview/runFixture';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-runfolder-'));
 let count = 0;
@@ -107,6 +107,37 @@ test('a snapshot whose arrays do not fit steps × units is unreadable', () => {
   const b = goodFolder();
   edit(b.snapJson, (o) => { o.snapshot.layers = 'many'; });
   assert.throws(() => readSnapshot(b.snapJson), /layers is not an array/);
+});
+
+test('a snapshot\'s prediction reads back, a prediction that does not fit steps is unreadable, and a folder without one still reads', () => {
+  const parent = path.join(tmp, `p${count++}`);
+  const dir = path.join(parent, 'run');
+  const run = makeRun({ steps: 20, T: 5, H: 3, snapshotEvery: 20 });
+  const snap = { ...run.snapshots[0], prediction: tokenPrediction(5, 5) };
+  const folder = new RunFolder(dir, (m) => { throw new Error(m); });
+  folder.writeStatus(run.status);
+  folder.writeSnapshot(snap);
+  const file = path.join(dir, 'traces', 'step-20-sample-0.json');
+  assert.deepEqual(readSnapshot(file).prediction, snap.prediction);
+  const cases: [(p: Json) => void, RegExp][] = [
+    [(p) => { p.targetProb.$bin.length = 4; }, /prediction\.targetProb has 4 values, expected 5/],
+    [(p) => { p.kind = 'guess'; }, /prediction\.kind "guess" is not 'values' or 'tokens'/],
+    [(p) => { p.top.$bin.dtype = 'float32'; }, /prediction\.top is not an int32 array/],
+    [(p) => { delete p.mask; }, /prediction\.mask is not a binary array/],
+    [(p) => { p.kind = 'values'; p.outputs = 1; p.predicted = p.targetProb; delete p.targetProb; }, /prediction\.target is not a float32 array/],
+  ];
+  const good = fs.readFileSync(file, 'utf8');
+  for (const [change, re] of cases) {
+    fs.writeFileSync(file, good);
+    edit(file, (o) => change(o.snapshot.prediction));
+    assert.throws(() => readSnapshot(file), re);
+    assert.deepEqual(readRun(dir).unreadable, [path.join('traces', 'step-20-sample-0.json')]);
+  }
+  // Folders written before predictions were recorded: no prediction, read whole.
+  fs.writeFileSync(file, good);
+  edit(file, (o) => { delete o.snapshot.prediction; });
+  assert.equal(readSnapshot(file).prediction, undefined);
+  assert.deepEqual(readRun(dir).unreadable, []);
 });
 
 test('the spec and status inside a run folder are validated again', () => {
