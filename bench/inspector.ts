@@ -14,7 +14,7 @@ import { buildTextMap } from '../src/protocol/textMap';
 import type { ModelSpec } from '../src/protocol/spec';
 import type { TraceSnapshot } from '../src/protocol/trace';
 import { buildVocabulary, encodeText } from '../src/core/data';
-import { createModel } from '../src/core/model';
+import { createModel } from '../src/core/tfjsEngine/engine';
 import { createFastModel } from '../src/core/fast/model';
 import { defaultWasmDir, selectBackend } from '../src/core/backend';
 import type { Batch, RecurrentModel } from '../src/core/types';

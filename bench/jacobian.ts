@@ -3,8 +3,8 @@
 
 import { GATE_ORDER, hasCellState } from '../src/protocol/spec';
 import type { CellKind, ModelSpec } from '../src/protocol/spec';
-import { referenceCellStep } from '../src/core/reference';
-import { jacobianSpectra } from '../src/core/jacobian';
+import { referenceCellStep } from '../src/core/float64Reference';
+import { jacobianSpectra } from '../src/core/analysis/jacobian';
 
 const T = Number(process.argv[2] ?? 1000);
 const H = Number(process.argv[3] ?? 256);

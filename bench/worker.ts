@@ -5,7 +5,7 @@
 // one-hot input of a 32-token vocabulary, V = 32 outputs.
 
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../src/core/model';
+import { createModel } from '../src/core/tfjsEngine/engine';
 import { createFastModel, type FastModel } from '../src/core/fast/model';
 import { computePathLabel } from '../src/core/computePath';
 import { jsSgemm, loadNativeBlas, wasmGemm } from '../src/core/fast/gemm';

@@ -2,7 +2,7 @@
 // or two runs (Compare Runs). This file owns the state, the selection and the redraw schedule;
 // each view family draws itself (webview/views/).
 
-import type { Diagnostic } from '../src/protocol/diagnostics';
+import type { Diagnostic } from '../src/core/analysis/diagnostics';
 import type { Selection, ToWebviewMessage } from '../src/protocol/webview';
 import { div } from './dom';
 import type { Heatmap } from './heatmap';

@@ -10,7 +10,7 @@ import type { RunStatus } from '../protocol/trace';
 import type { Host } from './host';
 import { reportFromRunFolder } from '../report/report';
 import { revealPath } from './revealPath';
-import { listRunFolders } from './runFolders';
+import { listRunFolders } from './runsRoot';
 import { isActiveState } from './runStore';
 import { RunsFolderError } from './runManager';
 import { readSettings } from './settings';

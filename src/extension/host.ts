@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { readRun } from '../core/runFolder';
 import { PanelHost } from './panel';
-import { listRunFolders, settleInterrupted } from './runFolders';
+import { listRunFolders, settleInterrupted } from './runsRoot';
 import { RunManager } from './runManager';
 import { RunStore } from './runStore';
 import { readSettings } from './settings';

@@ -12,7 +12,7 @@ import { createDataSource } from '../core/data';
 import { describeSpec } from '../core/spec';
 import { DisposableStore } from './events';
 import { newRunId } from '../core/runId';
-import { runsFolderProblem, runsRoot } from './runFolders';
+import { runsFolderProblem, runsRoot } from './runsRoot';
 import { isActiveState, type RunStore } from './runStore';
 import { readSettings } from './settings';
 import { SavedRunEvaluator } from './savedRunEvaluator';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { colourOf, scaleFor } from '../../webview/logic/colormap';
-import { summariseReach } from '../../src/protocol/gradientReach';
+import { summariseReach } from '../../src/core/analysis/gradientReach';
 import { cellCenter, chartData, launch, openPanel, pixelAt, type PanelPage } from './harness';
 import { HTML_TOKEN, makeRun, metricsAt, snapshotAt, VOCABULARY } from './runFixture';
 

@@ -2,7 +2,7 @@
 // pens (a colour per series; in Compare Runs a colour per run and a dash per series) and the
 // legend by run that the metric and snapshot views draw with.
 
-import type { ChartId } from '../../src/protocol/diagnostics';
+import type { ChartId } from '../../src/core/analysis/diagnostics';
 import { applyTheme, Chart, makeChart, setDatasets, type ChartOptions, type LineDataset } from '../charts';
 import { div, section } from '../dom';
 import type { Point } from '../logic/downsample';

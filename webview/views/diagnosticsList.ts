@@ -1,7 +1,7 @@
 // The diagnostics of the shown runs in words, each with a "show" button that selects its layer
 // and unit and reveals its chart.
 
-import { diagnose, type Diagnostic } from '../../src/protocol/diagnostics';
+import { diagnose, type Diagnostic } from '../../src/core/analysis/diagnostics';
 import type { RunData } from '../../src/protocol/webview';
 import { section, span } from '../dom';
 

@@ -3,7 +3,7 @@
 // over t and over the lag, and the gate saturation scatter.
 
 import { GATE_ORDER, hasCellState } from '../../src/protocol/spec';
-import { forgetProduct, REACH_THRESHOLD, reachByLag, summariseReach } from '../../src/protocol/gradientReach';
+import { forgetProduct, REACH_THRESHOLD, reachByLag, summariseReach } from '../../src/core/analysis/gradientReach';
 import { line, markers, positive, type LineDataset } from '../charts';
 import { fmt, pts, range } from '../dom';
 import type { Point } from '../logic/downsample';

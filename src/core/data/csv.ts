@@ -1,6 +1,7 @@
 // Numeric next-value regression on a CSV file: chosen columns, standardised with the training
 // part's mean and deviation, predicting x_{t+1} from x_{≤t}; windows striped like text.
 
+import { parse } from 'csv-parse/sync';
 import type { Batch } from '../types';
 import { DataError, StripeReader, splitTrainValidation, type DataSource, type TrainBatch } from './source';
 
@@ -12,27 +13,31 @@ export interface CsvOptions {
   maxValidationBatches?: number;
 }
 
-/** Splits one CSV line on commas, honouring double-quoted fields ("a,b" and "" escapes). */
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
+/** One CSV record: its trimmed fields and the file line it ends on (1-based, for messages). */
+interface CsvRecord {
+  fields: string[];
+  line: number;
+}
+
+/**
+ * Splits CSV text into records with csv-parse: double-quoted fields (commas, "" escapes and line
+ * breaks inside quotes), LF / CRLF / CR line ends and a UTF-8 byte-order mark. Blank lines are
+ * skipped; records of differing widths are kept so that parseCsv can name the line.
+ */
+function readRecords(text: string, label: string): CsvRecord[] {
+  try {
+    const rows = parse(text, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+      relax_column_count: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+    return rows.map((r) => ({ fields: r.record, line: r.info.lines }));
+  } catch (e) {
+    throw new DataError(`${label} is not valid CSV: ${(e as Error).message}`);
   }
-  out.push(cur);
-  return out.map((s) => s.trim());
 }
 
 function parseNumber(s: string): number | null {
@@ -51,17 +56,17 @@ export interface CsvTable {
 
 /** Parses CSV text and picks numeric columns; bad cells are errors naming row and column. */
 export function parseCsv(text: string, columns: (string | number)[] | undefined, label = 'CSV'): CsvTable {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length === 0) throw new DataError(`${label} has no rows`);
-  const rows = lines.map(splitCsvLine);
+  const records = readRecords(text, label);
+  if (records.length === 0) throw new DataError(`${label} has no rows`);
   // A header is a first row with any field that is not a number.
-  const hasHeader = rows[0].some((f) => parseNumber(f) === null);
-  const header = hasHeader ? rows[0] : null;
-  const body = hasHeader ? rows.slice(1) : rows;
-  const width = rows[0].length;
-  body.forEach((r, i) => {
-    if (r.length !== width) throw new DataError(`${label} line ${i + (hasHeader ? 2 : 1)} has ${r.length} fields, the first line has ${width}`);
-  });
+  const hasHeader = records[0].fields.some((f) => parseNumber(f) === null);
+  const header = hasHeader ? records[0].fields : null;
+  const bodyRecords = hasHeader ? records.slice(1) : records;
+  const width = records[0].fields.length;
+  for (const r of bodyRecords) {
+    if (r.fields.length !== width) throw new DataError(`${label} line ${r.line} has ${r.fields.length} fields, the first line has ${width}`);
+  }
+  const body = bodyRecords.map((r) => r.fields);
   if (body.length < 3) throw new DataError(`${label} has ${body.length} data rows; next-value regression needs many more`);
   const colName = (j: number): string => (header ? `'${header[j]}'` : `column ${j}`);
   let chosen: number[];
@@ -78,7 +83,7 @@ export function parseCsv(text: string, columns: (string | number)[] | undefined,
     });
     for (const j of chosen) {
       const bad = body.findIndex((r) => parseNumber(r[j]) === null);
-      if (bad >= 0) throw new DataError(`${label} ${colName(j)} is not numeric: ${JSON.stringify(body[bad][j])} on line ${bad + (hasHeader ? 2 : 1)}`);
+      if (bad >= 0) throw new DataError(`${label} ${colName(j)} is not numeric: ${JSON.stringify(body[bad][j])} on line ${bodyRecords[bad].line}`);
     }
   } else {
     chosen = [];

@@ -3,7 +3,7 @@
 // object, so `constructor`, `__proto__` or `toString` are just unknown names); values are
 // numbers, booleans and Float64Array vectors. Arithmetic broadcasts a number over a vector.
 
-import { SATURATION_HIGH, SATURATION_LOW } from '../saturation';
+import { SATURATION_HIGH, SATURATION_LOW } from '../analysis/saturation';
 import { ExprError, parseExpression, type Expr } from './parse';
 
 /** A quantity recorded per layer: `f[layer1]` picks one; used bare it means layer 0. */

@@ -4,7 +4,7 @@
 // row t (an [H] vector) or the number at t.
 
 import { CELL_KINDS, GATE_ORDER, hasCellState, type CellKind } from '../../protocol/spec';
-import { summariseReach } from '../../protocol/gradientReach';
+import { summariseReach } from '../analysis/gradientReach';
 import type { LayerTrace, MetricsRecord, TraceSnapshot } from '../../protocol/trace';
 import { Layered, type Env, type EnvFunction, type EnvValue } from './evaluate';
 import { ExprError } from './parse';

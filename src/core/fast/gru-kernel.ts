@@ -1,7 +1,7 @@
 // The GRU's recurrence for the fused network (fused-network.ts): forward over T, hand-written
 // BPTT and the gradient reach, the per-timestep elementwise maths in wasm SIMD (wasm/gru-step.c)
 // when it loaded, else in the JavaScript loops below. The formulation is the op-by-op engine's
-// and tf.layers.gru's (reset_after = false, Keras' default; src/core/model.ts, reference.ts):
+// and tf.layers.gru's (reset_after = false, Keras' default; src/core/tfjsEngine/cellStep.ts, float64Reference.ts):
 //   z = σ(x·Wx_z + h_{t-1}·Wh_z + b_z)             update gate
 //   r = σ(x·Wx_r + h_{t-1}·Wh_r + b_r)             reset gate
 //   n = tanh(x·Wx_n + (r ⊙ h_{t-1})·Wh_n + b_n)    candidate

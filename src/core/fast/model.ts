@@ -4,12 +4,14 @@
 // reference engine as is.
 
 import * as tf from '@tensorflow/tfjs';
-import { GATE_ORDER, hasCellState, type ModelSpec } from '../../protocol/spec';
+import { GATE_ORDER, hasCellState, SIGMOID_GATES, type ModelSpec } from '../../protocol/spec';
 import type { LayerTrace, TraceSnapshot } from '../../protocol/trace';
-import { createModel, rowNorms, SIGMOID_GATES, type CreateModelOptions, type InstrumentedModel, type LayerReach } from '../model';
-import { gateSaturation } from '../saturation';
+import { createModel, type CreateModelOptions, type InstrumentedModel } from '../tfjsEngine/engine';
+import type { LayerReach } from '../tfjsEngine/engineParts';
+import { rowNorms } from '../tfjsEngine/recording';
+import { gateSaturation } from '../analysis/saturation';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';
-import { jacobianSpectra } from '../jacobian';
+import { jacobianSpectra } from '../analysis/jacobian';
 import { defaultGemm, type GemmProvider } from './gemm';
 import { FusedNetwork, fusedWeightsFrom, type FusedCell, type FusedLayerRecord, type FusedResult, type FusedShape, type FusedWeights } from './fused-network';
 import { LstmCell } from './lstm-kernel';

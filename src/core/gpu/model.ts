@@ -6,8 +6,8 @@
 // asynchronous ones, which run on the GPU.
 
 import { CELL_KINDS, hasCellState, type ModelSpec } from '../../protocol/spec';
-import { lstmBlocks } from '../reference';
-import { createModel } from '../model';
+import { lstmBlocks } from '../float64Reference';
+import { createModel } from '../tfjsEngine/engine';
 import { defaultGemm } from '../fast/gemm';
 import { FusedModel, fastPathUnsupported, fusedShape, type FastModelOptions } from '../fast/model';
 import type { Batch, ModelIO, RecurrentState, StepResult, TraceRequest } from '../types';

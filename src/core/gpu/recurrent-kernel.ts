@@ -6,7 +6,7 @@
 /// <reference types="webgpu" />
 
 import type { FusedBatch, FusedLayerRecord, FusedRecord, FusedResult, FusedShape, FusedWeights } from '../fast/fused-network';
-import type { LstmBlocks } from '../reference';
+import type { LstmBlocks } from '../float64Reference';
 import { GATE_ORDER, type Activation, type CellKind } from '../../protocol/spec';
 import type { GpuDevice } from './dawn';
 import { WG, kernelSource, type KernelName } from './shaders';

@@ -6,7 +6,7 @@ import { Handles, Scope } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { formatNumber } from '../../core/debugExpr/evaluate';
 import { layerArrays } from '../../core/debugExpr/stepScope';
-import { SATURATION_HIGH, SATURATION_LOW } from '../../core/saturation';
+import { SATURATION_HIGH, SATURATION_LOW } from '../../core/analysis/saturation';
 import { GATE_ORDER, SIGMOID_GATES } from '../../protocol/spec';
 import type { TraceSnapshot } from '../../protocol/trace';
 import type { StepRecord } from './runtime';

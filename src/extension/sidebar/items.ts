@@ -4,8 +4,8 @@
 // a debug session holds a run they describe the paused step and the selected frame's timestep.
 
 import { backendText, skippedText } from '../../protocol/backendText';
-import type { Diagnostic } from '../../protocol/diagnostics';
-import { summariseReach } from '../../protocol/gradientReach';
+import type { Diagnostic } from '../../core/analysis/diagnostics';
+import { summariseReach } from '../../core/analysis/gradientReach';
 import type { MetricsRecord, RunState, RunStatus, TraceSnapshot } from '../../protocol/trace';
 import { topUnitsAt } from '../inspector/hover';
 import { rankBySaturation, rankByVariance, type UnitRangeScore, type UnitScore } from '../inspector/ranking';

@@ -5,7 +5,7 @@
 // timestep, Units of the paused step's sample (ranked at that timestep).
 
 import * as vscode from 'vscode';
-import { diagnose, type Diagnostic } from '../../protocol/diagnostics';
+import { diagnose, type Diagnostic } from '../../core/analysis/diagnostics';
 import type { Selection } from '../../protocol/webview';
 import type { InspectorApi } from '../inspector/inspector';
 import { tokenLabel } from '../debug/frames';

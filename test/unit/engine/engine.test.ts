@@ -4,7 +4,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { CELL_KINDS, GATE_ORDER, hasCellState, type CellKind } from '../../../src/protocol/spec';
 import type { Batch, ModelIO, RecurrentState } from '../../../src/core/types';
 import { makeBatch, makeSpec, relErr, useCpu } from './helpers';

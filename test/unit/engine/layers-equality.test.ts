@@ -6,7 +6,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { createFastModel } from '../../../src/core/fast/model';
 import { defaultGemm, jsSgemm, loadNativeBlas, type GemmProvider } from '../../../src/core/fast/gemm';
 import { loadWasmKernel } from '../../../src/core/fast/wasmKernel';

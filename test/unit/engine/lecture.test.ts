@@ -5,7 +5,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { Rng } from '../../../src/core/init';
 import type { Batch, ModelIO } from '../../../src/core/types';
 import { makeSpec, useCpu } from './helpers';

@@ -1,13 +1,13 @@
-// The engine against the independent float64 reference (src/core/reference.ts): loss, every weight
+// The engine against the independent float64 reference (src/core/float64Reference.ts): loss, every weight
 // gradient, ∂L/∂h_t, ∂L/∂c_t, the reach vectors ∂ℓ_τ/∂h_t, ∂ℓ_τ/∂c_t, the recorded values, the
 // step losses and the final state, for every cell kind, input and loss, with a mask.
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../../src/core/model';
-import { referenceForwardBackward } from '../../../src/core/reference';
-import { jacobianSpectra } from '../../../src/core/jacobian';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
+import { referenceForwardBackward } from '../../../src/core/float64Reference';
+import { jacobianSpectra } from '../../../src/core/analysis/jacobian';
 import { CELL_KINDS, hasCellState, type CellKind, type ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO, RecurrentState } from '../../../src/core/types';
 import { Rng } from '../../../src/core/init';

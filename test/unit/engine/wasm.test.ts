@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { createModel } from '../../../src/core/model';
-import { referenceForwardBackward } from '../../../src/core/reference';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
+import { referenceForwardBackward } from '../../../src/core/float64Reference';
 import type { ModelIO } from '../../../src/core/types';
 import { makeBatch, makeSpec, relErr } from './helpers';
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { GATE_ORDER, hasCellState, type ModelSpec } from '../../../src/protocol/spec';
 import type { Batch, ModelIO } from '../../../src/core/types';
-import { referenceForwardBackward, type RefWeights } from '../../../src/core/reference';
+import { referenceForwardBackward, type RefWeights } from '../../../src/core/float64Reference';
 import { Rng } from '../../../src/core/init';
 import { fusedWeightsFrom, type FusedLayerRecord, type FusedResult, type FusedWeights } from '../../../src/core/fast/fused-network';
 import { createFusedKernel, fusedShape } from '../../../src/core/fast/model';

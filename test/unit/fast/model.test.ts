@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO, RecurrentState, TraceRequest } from '../../../src/core/types';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { createFastModel } from '../../../src/core/fast/model';
 import { defaultGemm, jsSgemm, type GemmProvider } from '../../../src/core/fast/gemm';
 import { buildWasmKernel, lstmSpec, randomBatch, relErr, wasmGemm } from './helpers';

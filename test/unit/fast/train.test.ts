@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { runTraining, type TrainHooks } from '../../../src/core/train';
 import { resolveSpec } from '../../../src/core/spec';
 import { defaultWasmDir } from '../../../src/core/backend';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { defaultGemm } from '../../../src/core/fast/gemm';
 import type { MetricsRecord, RunStatus, TraceSnapshot } from '../../../src/protocol/trace';
 

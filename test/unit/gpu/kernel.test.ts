@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
-import { lstmBlocks, referenceForwardBackward, type RefWeights } from '../../../src/core/reference';
+import { lstmBlocks, referenceForwardBackward, type RefWeights } from '../../../src/core/float64Reference';
 import { GATE_ORDER, hasCellState } from '../../../src/protocol/spec';
 import { fusedShape } from '../../../src/core/fast/model';
 import { GpuRecurrent } from '../../../src/core/gpu/recurrent-kernel';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { CELL_KINDS, hasCellState, type CellKind } from '../../../src/protocol/spec';
 import type { ModelIO, TraceRequest } from '../../../src/core/types';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { createGpuModel } from '../../../src/core/gpu/model';
 import { lstmSpec, randomBatch, relErr } from '../fast/helpers';
 import { testGpu } from './adapter';

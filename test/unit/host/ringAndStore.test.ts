@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ring, typedBytes } from '../../../src/extension/ring';
-import { runsFolderProblem, settleInterrupted } from '../../../src/extension/runFolders';
+import { runsFolderProblem, settleInterrupted } from '../../../src/extension/runsRoot';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -50,3 +50,23 @@ test('a good file resolves to a spec with its defaults filled in', () => {
   assert.equal(r.spec?.model.cell, 'gru');
   assert.equal(r.spec?.train.seqLength, 40);
 });
+
+test('an unknown field, a missing data field and a bad list item are underlined on their own text', () => {
+  const text = `{
+  "data": { "kind": "csv", "path": "x.csv", "colums": [0] },
+  "trace": { "samples": [0, "one"] },
+  "model": { "celll": "gru" }
+}`;
+  const r = checkSpecText(text, '/tmp');
+  const at = (p: string): string => {
+    const problem = r.problems.find((q) => q.path === p);
+    assert.ok(problem, `no problem at ${p}: ${JSON.stringify(r.problems)}`);
+    return text.slice(problem.start, problem.end);
+  };
+  assert.equal(at('data.colums'), '"colums"');
+  assert.equal(at('model.celll'), '"celll"');
+  assert.equal(at('trace.samples[1]'), '"one"');
+  const missing = checkSpecText('{ "data": { "kind": "adding" } }', '/tmp');
+  assert.equal(missing.problems[0].path, 'data.length');
+  assert.equal('{ "data": { "kind": "adding" } }'.slice(missing.problems[0].start, missing.problems[0].end), '"data"');
+});

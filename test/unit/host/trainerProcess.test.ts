@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { readRun } from '../../../src/core/runFolder';
 import { traceText } from '../../../src/core/textTrace';
 import { SavedRunEvaluator } from '../../../src/extension/savedRunEvaluator';

@@ -2,7 +2,7 @@
 // labels, words and numbers a user reads, and the context values the menus match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Diagnostic } from '../../../src/protocol/diagnostics';
+import type { Diagnostic } from '../../../src/core/analysis/diagnostics';
 import type { MetricsRecord, RunStatus } from '../../../src/protocol/trace';
 import { diagnosticItem, runIdOf, runItem, sortRuns, startedText, timestepItem, unitItems } from '../../../src/extension/sidebar/items';
 import { fakeTrace } from './fixtures';

@@ -4,7 +4,7 @@
 import type { CellKind, ModelSpec } from '../../../src/protocol/spec';
 import { GATE_ORDER } from '../../../src/protocol/spec';
 import type { Batch, ModelIO, RecurrentState } from '../../../src/core/types';
-import type { RefWeights } from '../../../src/core/reference';
+import type { RefWeights } from '../../../src/core/float64Reference';
 
 /** mulberry32: small, seeded, good enough for test fixtures. */
 export function rng(seed: number): () => number {

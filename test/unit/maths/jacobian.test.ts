@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { CELL_KINDS, GATE_ORDER, hasCellState } from '../../../src/protocol/spec';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
-import { referenceCellStep, referenceForwardBackward } from '../../../src/core/reference';
-import type { RefLayerWeights } from '../../../src/core/reference';
-import { EXACT_UP_TO, cellBlock, defaultLags, forgetPathProduct, jacobianMatrix, jacobianOperator, jacobianSpectra } from '../../../src/core/jacobian';
+import { referenceCellStep, referenceForwardBackward } from '../../../src/core/float64Reference';
+import type { RefLayerWeights } from '../../../src/core/float64Reference';
+import { EXACT_UP_TO, cellBlock, defaultLags, forgetPathProduct, jacobianMatrix, jacobianOperator, jacobianSpectra } from '../../../src/core/analysis/jacobian';
 import { central, largestSingularValue, matMul, modelSpec, randomBatch, randomWeights, rng, symmetricEigenvalues } from './helpers';
 
 interface Trajectory {

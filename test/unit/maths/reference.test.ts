@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { CELL_KINDS, GATE_ORDER, hasCellState } from '../../../src/protocol/spec';
 import type { CellKind, ModelSpec } from '../../../src/protocol/spec';
 import type { Batch, ModelIO, RecurrentState } from '../../../src/core/types';
-import { referenceForwardBackward, referenceLoss, referenceCellStep } from '../../../src/core/reference';
-import type { RefWeights } from '../../../src/core/reference';
+import { referenceForwardBackward, referenceLoss, referenceCellStep } from '../../../src/core/float64Reference';
+import type { RefWeights } from '../../../src/core/float64Reference';
 import { central, maxRelError, modelSpec, randomBatch, randomState, randomWeights, rng } from './helpers';
 
 const EPS = 1e-3;

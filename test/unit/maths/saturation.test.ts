@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gateSaturation } from '../../../src/core/saturation';
+import { gateSaturation } from '../../../src/core/analysis/saturation';
 
 test('fractions per unit over time, thresholds strict', () => {
   // T = 5, H = 3, [T, H] row-major.

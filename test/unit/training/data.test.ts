@@ -151,6 +151,30 @@ test('csv: bad input names the problem', () => {
   assert.throws(() => parseCsv('a,b\n1,2\n3', undefined), /line 3 has 1 fields/);
 });
 
+test('csv: quoted fields keep their commas, doubled quotes and line breaks', () => {
+  const rows = ['time,"the ""temp""",note'];
+  for (let i = 0; i < 10; i++) rows.push(`${i},"${i * 2}","a, b\nc ""d"""`);
+  const t = parseCsv(rows.join('\n'), undefined);
+  assert.deepEqual(t.header, ['time', 'the "temp"', 'note']);
+  assert.deepEqual(t.names, ['time', 'the "temp"']);
+  assert.equal(t.rows, 10);
+  assert.deepEqual(Array.from(t.values.subarray(0, 4)), [0, 0, 1, 2]);
+});
+
+test('csv: CRLF line ends and a UTF-8 byte-order mark are not part of any field', () => {
+  const text = '\uFEFFtime,temp\r\n' + Array.from({ length: 6 }, (_, i) => `${i},${i * 3}`).join('\r\n') + '\r\n';
+  const t = parseCsv(text, ['time', 'temp']);
+  assert.deepEqual(t.header, ['time', 'temp']);
+  assert.equal(t.rows, 6);
+  assert.deepEqual(Array.from(t.values.subarray(10, 12)), [5, 15]);
+});
+
+test('csv: messages name the real file line when blank lines come before it; an open quote is an error', () => {
+  assert.throws(() => parseCsv('a,b\n\n1,2\n\n3,4\n5,x\n6,7', ['b']), /'b' is not numeric: "x" on line 6/);
+  assert.throws(() => parseCsv('a,b\n1,2\n\n3\n4,5', undefined), /line 4 has 1 fields/);
+  assert.throws(() => parseCsv('a,b\n1,"2\n3,4', undefined), (e: unknown) => e instanceof DataError && /CSV is not valid CSV: .*quote/i.test(e.message));
+});
+
 test('adding problem: shapes, two markers (one per half), target = marked sum at the last step, baseline 1/6', () => {
   const T = 30;
   const src = addingTask(T, { batchSize: 64, seed: 1, validationFraction: 0.1 });

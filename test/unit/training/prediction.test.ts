@@ -1,5 +1,5 @@
 // The predictions a snapshot records equal the model's own forward output: y_t of the float64
-// reference (src/core/reference.ts) on the engine's weights, for every cell, on the op-by-op tfjs
+// reference (src/core/float64Reference.ts) on the engine's weights, for every cell, on the op-by-op tfjs
 // engine, the fused CPU engine and (where there is an adapter) the WebGPU engine; and the training
 // loop records them on its snapshots, through a run folder and back.
 
@@ -12,10 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import { CELL_KINDS, type CellKind, type ModelSpec } from '../../../src/protocol/spec';
 import type { TracePrediction, TraceSnapshot } from '../../../src/protocol/trace';
 import type { Batch, ModelIO, RecurrentModel, StepResult } from '../../../src/core/types';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { createFastModel } from '../../../src/core/fast/model';
 import { createGpuModel } from '../../../src/core/gpu/model';
-import { referenceOutputs } from '../../../src/core/reference';
+import { referenceOutputs } from '../../../src/core/float64Reference';
 import { tracePrediction } from '../../../src/core/prediction';
 import { runTraining } from '../../../src/core/train';
 import { resolveSpec } from '../../../src/core/spec';

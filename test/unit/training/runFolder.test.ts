@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRun, readRunHeader, readSnapshot, readWeights, RunFolder } from '../../../src/core/runFolder';
-import { listRunFolders } from '../../../src/extension/runFolders';
+import { listRunFolders } from '../../../src/extension/runsRoot';
 import { makeRun, tokenPrediction } from '../../webview/runFixture';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-runfolder-'));

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultSpec, resolveSpec, runSpecJsonSchema, SpecError } from '../../../src/core/spec';
+import { defaultSpec, resolveSpec, SpecError } from '../../../src/core/spec';
+import { runSpecJsonSchema } from '../../../src/protocol/specSchema';
 
 function issues(input: unknown): string[] {
   try {
@@ -68,6 +69,33 @@ test('cross-field checks: trace samples within the batch, recallFrom within the 
   assert.ok(issues('lstm').some((m) => m.startsWith('(spec): must be an object')));
 });
 
+test('unknown fields name the fields the object may have (for data: those of its kind)', () => {
+  const msgs = issues({ data: { kind: 'text', path: 'a.txt', length: 3 }, zz: 1 });
+  assert.ok(msgs.includes('data.length: unknown field (expected one of: kind, path, maxBytes)'), msgs.join('\n'));
+  assert.ok(msgs.includes('zz: unknown field (expected one of: name, data, model, train, trace, backend, seed)'), msgs.join('\n'));
+});
+
+test('lists and strings: column items, index lists, repeats, blank names and paths, a data kind that is missing or wrong', () => {
+  assert.deepEqual(issues({ data: { kind: 'csv', path: 'a.csv', columns: ['', -1, 'ok', 2] } }), [
+    'data.columns[0]: must be a column name or a 0-based index, got ""',
+    'data.columns[1]: must be a column name or a 0-based index, got -1',
+  ]);
+  assert.deepEqual(issues({ data: { kind: 'csv', path: 'a.csv', columns: [] } }), ['data.columns: must be a non-empty array of column names or 0-based indices, got an empty array']);
+  assert.deepEqual(issues({ trace: { samples: 'a' } }), ['trace.samples: must be an array of batch row indices, got "a"']);
+  assert.deepEqual(issues({ trace: { layers: [0, 'x'] } }), ['trace.layers[1]: must be a 0-based layer index, got "x"']);
+  assert.deepEqual(issues({ trace: { samples: [1, 1] } }), ['trace.samples: must not repeat an index']);
+  assert.deepEqual(issues({ name: '  ', data: { kind: 'text', path: '' } }), ['name: must be a non-empty string, got "  "', 'data.path: must be a non-empty string, got ""']);
+  assert.deepEqual(issues({ data: { kind: 'tex', path: 'a' } }), ["data.kind: must be one of 'text', 'csv', 'adding', 'copy', 'delayed-recall', got \"tex\""]);
+  assert.deepEqual(issues({ data: { length: 5 } }), ["data.kind: is required (one of 'text', 'csv', 'adding', 'copy', 'delayed-recall')"]);
+  assert.deepEqual(issues({ train: { clipNorm: 'x' }, model: { chronoInit: 1 } }), ['model.chronoInit: must be true or false, got 1', 'train.clipNorm: must be a finite number, got "x"']);
+});
+
+test('data paths resolve against the spec file folder; the defaults of a data kind are filled in', () => {
+  const s = resolveSpec({ data: { kind: 'text', path: 'notes.txt' } }, { baseDir: '/data/project' });
+  assert.deepEqual(s.data, { kind: 'text', path: '/data/project/notes.txt', maxBytes: 5 * 1024 * 1024 });
+  assert.deepEqual(resolveSpec({ data: { kind: 'delayed-recall', length: 12 } }).data, { kind: 'delayed-recall', length: 12, recallFrom: 0, symbols: 8 });
+});
+
 test('the SpecError message lists every issue', () => {
   try {
     resolveSpec({ seed: 'x', backend: 1 });
@@ -79,7 +107,29 @@ test('the SpecError message lists every issue', () => {
 
 test('schemas/rnn-spec.schema.json is the schema the code builds (run `npm run schema` after changing the spec)', () => {
   const file = path.join(__dirname, '..', '..', '..', 'schemas', 'rnn-spec.schema.json');
-  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), JSON.parse(JSON.stringify(runSpecJsonSchema)));
-  const model = (runSpecJsonSchema.properties as Record<string, { properties: Record<string, { enum?: string[] }> }>).model;
-  assert.ok(model.properties.cell.enum!.includes('lstm-forget-only'));
+  const schema = runSpecJsonSchema();
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), JSON.parse(JSON.stringify(schema)));
+  const props = schema.properties as Record<string, { properties: Record<string, { enum?: string[]; default?: unknown }>; oneOf?: { required: string[]; additionalProperties: boolean }[] }>;
+  assert.ok(props.model.properties.cell.enum!.includes('lstm-forget-only'));
+});
+
+test('the JSON Schema gives the editor the same defaults and rules as resolveSpec', () => {
+  const schema = runSpecJsonSchema();
+  assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+  assert.equal(schema.additionalProperties, false);
+  const props = schema.properties as Record<string, { properties?: Record<string, { default?: unknown; uniqueItems?: boolean }>; oneOf?: { properties: { kind: { const: string } }; required: string[]; additionalProperties: boolean }[] }>;
+  const d = defaultSpec();
+  for (const part of ['model', 'train', 'trace'] as const) {
+    for (const [key, value] of Object.entries(d[part])) {
+      if (part === 'train' && key === 'seqLength') continue; // the adding task's own length, not the window's default
+      assert.deepEqual(props[part].properties![key].default, value, `${part}.${key}`);
+    }
+  }
+  assert.equal(props.trace.properties!.samples.uniqueItems, true);
+  const variants = props.data.oneOf!;
+  assert.deepEqual(variants.map((v) => v.properties.kind.const), ['text', 'csv', 'adding', 'copy', 'delayed-recall']);
+  for (const v of variants) {
+    assert.equal(v.additionalProperties, false);
+    assert.ok(v.required.includes('kind'));
+  }
 });

@@ -11,7 +11,7 @@ import { clipScale, runTraining, type TrainHooks } from '../../../src/core/train
 import { resolveSpec } from '../../../src/core/spec';
 import { createDataSource } from '../../../src/core/data';
 import { defaultWasmDir } from '../../../src/core/backend';
-import { createModel } from '../../../src/core/model';
+import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { readRun, RunFolder, type RunFs } from '../../../src/core/runFolder';
 import type { MetricsRecord, RunStatus, TraceSnapshot } from '../../../src/protocol/trace';
 import type { RecurrentModel } from '../../../src/core/types';

@@ -1,7 +1,7 @@
 // Diagnostics in words from the numbers: vanishing reach, shut forget gates, clipping, NaN, baseline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose } from '../../../src/protocol/diagnostics';
+import { diagnose } from '../../../src/core/analysis/diagnostics';
 import { makeRun, metricsAt } from '../../webview/runFixture';
 
 test('a healthy-ish run: vanishing beyond lag 10, 2 shut forget gates, occasional clipping, below baseline', () => {

@@ -1,7 +1,7 @@
 // Gradient reach summary and the running product of the forget gate, against hand-computed values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forgetProduct, reachByLag, summariseReach } from '../../../src/protocol/gradientReach';
+import { forgetProduct, reachByLag, summariseReach } from '../../../src/core/analysis/gradientReach';
 
 test('reach halving every step falls below 1e-3 of its peak at lag 10 (0.5^10 ≈ 9.8e-4)', () => {
   const T = 16, tau = 15;

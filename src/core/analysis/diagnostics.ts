@@ -2,8 +2,8 @@
 // exploding gradients, saturated gates, NaNs, a loss that does not beat the task's baseline.
 // Pure (no DOM, no tfjs): the panel and the sidebar both call diagnose().
 
-import { GATE_ORDER, hasCellState } from './spec';
-import type { LayerTrace, MetricsRecord, RunStatus, TraceSnapshot } from './trace';
+import { GATE_ORDER, hasCellState } from '../../protocol/spec';
+import type { LayerTrace, MetricsRecord, RunStatus, TraceSnapshot } from '../../protocol/trace';
 import { REACH_THRESHOLD, summariseReach } from './gradientReach';
 
 /** Ids of the panel's charts, for Diagnostic.chart and RevealMessage.chart. */

@@ -2,8 +2,8 @@
 // one-step Jacobian J_t = ∂(h_t, c_t)/∂(h_{t-1}, c_{t-1}) at every t, and of the products
 // J_τ ⋯ J_{τ-k+1} over lags k (lecture §1–2). Plain TypeScript, no tfjs: runs on any trace.
 
-import type { CellKind, ModelSpec } from '../protocol/spec';
-import { GATE_ORDER } from '../protocol/spec';
+import type { CellKind, ModelSpec } from '../../protocol/spec';
+import { GATE_ORDER } from '../../protocol/spec';
 import { fixedVector, largestEigenvalue } from './lanczos';
 
 /** What the Jacobian of one layer is built from. */
@@ -316,7 +316,7 @@ const DEFAULT_TOLERANCE = 1e-6;
 /**
  * sigma[t] and the lag products' largest singular values of one layer.
  *
- * Method: Lanczos with full reorthogonalisation (core/lanczos.ts) on JᵀJ with matrix-free J·v and
+ * Method: Lanczos with full reorthogonalisation (lanczos.ts) on JᵀJ with matrix-free J·v and
  * Jᵀ·u, stopped by the residual bound; up to n = 2H (or H) ≤ EXACT_UP_TO it may run all n
  * iterations, where the result is exact up to rounding, so every value there is exact; above,
  * at most `iterations` and whatever misses the tolerance is counted in `unconverged`. Each t

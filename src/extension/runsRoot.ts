@@ -1,4 +1,4 @@
-// Where run folders live and what is in them (without loading traces): the runs root from the
+// The runs root: where run folders live and what is in them (without loading traces), from the
 // setting, the list of runs for Open Run / Compare Runs. No vscode import.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
