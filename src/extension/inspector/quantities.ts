@@ -12,8 +12,6 @@ import type { LayerTrace } from '../../protocol/trace';
  */
 export type Quantity = string;
 
-export const GRADIENT_NORMS = ['dcNorm', 'dhNorm'] as const;
-
 /** Quantities available for a cell, in the order the quick pick lists them. */
 export function quantitiesFor(cell: CellKind): Quantity[] {
   const lstm = hasCellState(cell);
