@@ -8,28 +8,17 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runTraining, type TrainHooks } from '../../../src/core/train';
+import { runTraining } from '../../../src/core/train';
 import { resolveSpec } from '../../../src/core/spec';
 import { defaultWasmDir } from '../../../src/core/backend';
 import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { defaultGemm } from '../../../src/core/fast/gemm';
-import type { MetricsRecord, RunStatus, TraceSnapshot } from '../../../src/protocol/trace';
+import { recorder } from '../training/recorder';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-fused-train-'));
 const wasmDir = defaultWasmDir();
 fs.writeFileSync(path.join(tmp, 'text.txt'), 'the quick brown fox jumps over the lazy dog; '.repeat(40));
 
-function recorder() {
-  const rec = { statuses: [] as RunStatus[], metrics: [] as MetricsRecord[], snapshots: [] as TraceSnapshot[], logs: [] as string[] };
-  const hooks: TrainHooks = {
-    onStatus: (s) => rec.statuses.push(s),
-    onMetrics: (m) => rec.metrics.push(m),
-    onSnapshot: (s) => rec.snapshots.push(...s),
-    onLog: (l) => rec.logs.push(l),
-    checkpoint: async () => 'continue',
-  };
-  return { rec, hooks };
-}
 
 /** Largest |a − b| / max(1e-3, |b|) over two arrays. */
 function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {

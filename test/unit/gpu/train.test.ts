@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runTraining, type TrainHooks } from '../../../src/core/train';
+import { runTraining } from '../../../src/core/train';
 import { resolveSpec } from '../../../src/core/spec';
 import { defaultWasmDir, selectBackend } from '../../../src/core/backend';
 import { createDataSource } from '../../../src/core/data';
@@ -17,26 +17,12 @@ import { readRun } from '../../../src/core/runFolder';
 import { hasGpuDeviceNode } from '../../../src/core/gpu/linuxGpuProbe';
 import { createGpuModel, type GpuModel } from '../../../src/core/gpu/model';
 import { openGpu, runtimeRefusal, type GpuDevice } from '../../../src/core/gpu/dawn';
-import type { MetricsRecord, RunStatus, TraceSnapshot } from '../../../src/protocol/trace';
 import { testGpu } from './adapter';
+import { recorder } from '../training/recorder';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-gpu-train-'));
 const wasmDir = defaultWasmDir();
 
-function recorder(onStep?: (m: MetricsRecord) => void) {
-  const rec = { statuses: [] as RunStatus[], metrics: [] as MetricsRecord[], snapshots: [] as TraceSnapshot[], logs: [] as string[] };
-  const hooks: TrainHooks = {
-    onStatus: (s) => rec.statuses.push(s),
-    onMetrics: (m) => {
-      rec.metrics.push(m);
-      onStep?.(m);
-    },
-    onSnapshot: (s) => rec.snapshots.push(...s),
-    onLog: (l) => rec.logs.push(l),
-    checkpoint: async () => 'continue',
-  };
-  return { rec, hooks };
-}
 
 const spec = (backend: string, over: Record<string, unknown> = {}) =>
   resolveSpec({
@@ -162,8 +148,10 @@ test('sizes beyond the adapter limits fail before the first step, naming the lim
 /** Runs 5 steps on `gpu`, calling `fault` after step 2; returns what the run left. */
 async function faultyRun(name: string, model: GpuModel | null, fault: () => void) {
   const runDir = path.join(tmp, name);
-  const r = recorder((m) => {
-    if (m.step === 2) fault();
+  const r = recorder({
+    onStep: (m) => {
+      if (m.step === 2) fault();
+    },
   });
   const s = spec('webgpu', { train: { steps: 5, batchSize: 4, seqLength: 12, validateEvery: 100 } });
   const final = await runTraining(s, { runDir, wasmDir, hooks: r.hooks, saveEvery: 1, ...(model ? { modelFactory: () => model } : {}) });

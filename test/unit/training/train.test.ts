@@ -7,29 +7,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { clipScale, runTraining, type TrainHooks } from '../../../src/core/train';
+import { clipScale, runTraining } from '../../../src/core/train';
 import { resolveSpec } from '../../../src/core/spec';
 import { createDataSource } from '../../../src/core/data';
 import { defaultWasmDir } from '../../../src/core/backend';
 import { createModel } from '../../../src/core/tfjsEngine/engine';
 import { readRun, RunFolder, type RunFs } from '../../../src/core/runFolder';
-import type { MetricsRecord, RunStatus, TraceSnapshot } from '../../../src/protocol/trace';
 import type { RecurrentModel } from '../../../src/core/types';
+import type { MetricsRecord } from '../../../src/protocol/trace';
+import { recorder } from './recorder';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-train-'));
 const wasmDir = defaultWasmDir();
 
-function recorder(opts: { stopAfter?: number } = {}) {
-  const rec = { statuses: [] as RunStatus[], metrics: [] as MetricsRecord[], snapshots: [] as TraceSnapshot[], logs: [] as string[] };
-  const hooks: TrainHooks = {
-    onStatus: (s) => rec.statuses.push(s),
-    onMetrics: (m) => rec.metrics.push(m),
-    onSnapshot: (s) => rec.snapshots.push(...s),
-    onLog: (l) => rec.logs.push(l),
-    checkpoint: async () => (opts.stopAfter !== undefined && rec.metrics.length >= opts.stopAfter ? 'stop' : 'continue'),
-  };
-  return { rec, hooks };
-}
 
 const tiny = (over: Record<string, unknown> = {}) =>
   resolveSpec({
