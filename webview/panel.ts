@@ -61,7 +61,7 @@ export class Panel {
     if (changed.metrics) this.dirty.metrics = true;
     if (changed.snapshots || changed.selection) this.dirty.snapshots = true;
     if (changed.status || changed.runs || changed.metrics || changed.snapshots) this.dirty.header = true;
-    if (msg.type === 'hydrate' || msg.type === 'showRuns') this.heatmaps.relayout();
+    if (msg.type === 'hydrate') this.heatmaps.relayout();
     if (msg.type === 'reveal') {
       this.renderNow();
       this.reveal(msg.chart);

@@ -56,9 +56,6 @@ export class PanelState {
         }
         return { snapshots: this.shown.includes(msg.runId) };
       }
-      case 'showRuns':
-        this.shown = msg.runIds.filter((id) => this.runs.has(id)).slice(0, 2);
-        return { metrics: true, snapshots: true, status: true, runs: true };
       case 'reveal':
         this.selection = { ...this.selection, ...msg.selection };
         return { selection: true, snapshots: true };

@@ -30,11 +30,9 @@ export interface StatusMessage { type: 'status'; status: RunStatus }
 export interface MetricsMessage { type: 'metrics'; runId: string; records: MetricsRecord[] }
 /** A new trace snapshot of a run. */
 export interface SnapshotMessage { type: 'snapshot'; runId: string; snapshot: TraceSnapshot }
-/** Which runs the panel shows: one, or two side by side (Compare Runs). */
-export interface ShowRunsMessage { type: 'showRuns'; runIds: string[] }
 /** Reveal something (from the sidebar or the inspector): a unit, a layer, a step, a diagnostic's chart. */
 export interface RevealMessage { type: 'reveal'; selection: Partial<Selection>; chart?: string }
-export type ToWebviewMessage = HydrateMessage | StatusMessage | MetricsMessage | SnapshotMessage | ShowRunsMessage | RevealMessage;
+export type ToWebviewMessage = HydrateMessage | StatusMessage | MetricsMessage | SnapshotMessage | RevealMessage;
 // #endregion
 
 // #region webview → host

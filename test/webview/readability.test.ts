@@ -106,7 +106,7 @@ for (const theme of Object.keys(THEMES)) {
       }
     }
     assert.ok(seen.size >= 5, `series colours: ${[...seen].join(', ')}`);
-    await p.send({ type: 'showRuns', runIds: ['run-a', 'run-b'] });
+    await p.send({ type: 'hydrate', runs: [makeRun(), makeRun({ id: 'run-b', name: 'twin' })], shownRunIds: ['run-a', 'run-b'], selection });
     await p.settle();
     const loss = await chartInfo('loss');
     const a = loss.colours[loss.labels.indexOf('LSTM on delayed recall · loss')], b = loss.colours[loss.labels.indexOf('twin · loss')];
