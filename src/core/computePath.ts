@@ -1,5 +1,5 @@
 // The words for the compute path that does a run's work, from the model's path
-// ('gpu:<label>', 'fused:<gemm>', 'reference: <why>') and the tfjs backend.
+// ('gpu:<label>', 'fused:<gemm>', 'op-by-op: <why>') and the tfjs backend.
 
 /** The model path of the op-by-op engine on tfjs-node-gpu's CUDA device. */
 export const TFJS_GPU_PATH = 'tfjs-gpu';

@@ -1,7 +1,7 @@
 // createFastModel: the RecurrentModel interface backed by the fused CPU kernels (plain LSTM, GRU,
-// vanilla RNN). Parameters, initialisation, export and import are the reference engine's
+// vanilla RNN). Parameters, initialisation, export and import are the op-by-op tfjs engine's
 // (createModel); forwardBackward and evaluate run fused. Other cells (the LSTM variants) use the
-// reference engine as is.
+// op-by-op tfjs engine as is.
 
 import * as tf from '@tensorflow/tfjs';
 import { GATE_ORDER, hasCellState, SIGMOID_GATES, type ModelSpec } from '../../protocol/spec';
@@ -25,7 +25,7 @@ export interface FastModelOptions extends CreateModelOptions {
 
 /** A RecurrentModel that says which path its forwardBackward takes. */
 export interface FastModel extends InstrumentedModel {
-  /** 'fused:<gemm>' when the fused kernel runs, or 'reference: <why>' when it cannot. */
+  /** 'fused:<gemm>' when the fused kernel runs, or 'op-by-op: <why>' when it cannot (the tfjs engine trains). */
   readonly path: string;
   /** The GEMM the fused kernel runs on (null on the op-by-op engine); its `skipped` says why faster ones were not used. */
   readonly gemm: GemmProvider | null;
@@ -61,7 +61,7 @@ export function createFusedKernel(shape: Omit<FusedShape, 'batch' | 'steps'>, ge
 export function createFastModel(spec: ModelSpec, io: ModelIO, seed: number, options: FastModelOptions = {}): FastModel {
   const base = createModel(spec, io, seed, options);
   const why = fastPathUnsupported(spec);
-  if (why) return Object.assign(base, { path: `reference: ${why}`, gemm: null, releaseBuffers: () => undefined });
+  if (why) return Object.assign(base, { path: `op-by-op: ${why}`, gemm: null, releaseBuffers: () => undefined });
   return new FusedModel(base, options.gemm ?? defaultGemm());
 }
 
@@ -181,7 +181,7 @@ export class FusedModel implements FastModel {
       const cellState = hasCellState(this.base.spec.cell);
       const values: Record<string, Float32Array> = cellState ? { h: r.h, c: r.c } : { h: r.h };
       for (const gate of GATE_ORDER[this.base.spec.cell]) values[gate] = r.gates?.[gate] ?? r[gate as 'f' | 'i' | 'g' | 'o'];
-      // The spectra come from the recorded values and W_h, as on the reference engine.
+      // The spectra come from the recorded values and W_h, as on the op-by-op tfjs engine.
       const spectra = trace.jacobian
         ? jacobianSpectra({
           cell: this.base.spec.cell,

@@ -32,7 +32,7 @@ export class GpuModel extends FusedModel {
     this.path = `gpu:${gpu.label}`;
   }
 
-  /** Synchronous passes (not used by the training loop): the CPU fused kernel for the LSTM, the GRU and the vanilla RNN, the reference engine for the LSTM variants. */
+  /** Synchronous passes (not used by the training loop): the CPU fused kernel for the LSTM, the GRU and the vanilla RNN, the op-by-op tfjs engine for the LSTM variants. */
   override forwardBackward(batch: Batch, initial?: RecurrentState | null, trace?: TraceRequest | null): StepResult {
     return fastPathUnsupported(this.base.spec) ? this.base.forwardBackward(batch, initial, trace) : super.forwardBackward(batch, initial, trace);
   }

@@ -17,7 +17,7 @@ test('computePathLabel names the engine, the device and the library that does th
   assert.equal(computePathLabel('fused:wasm-simd', 'wasm', 'wasm SIMD (1 thread)', 'gru'), 'CPU · fused GRU · wasm SIMD (1 thread)');
   assert.equal(computePathLabel('fused:native:libopenblas.so.0', 'wasm', 'OpenBLAS libopenblas.so.0 + wasm SIMD gates', 'gru'), 'CPU · fused GRU · OpenBLAS libopenblas.so.0 + wasm SIMD gates');
   assert.equal(computePathLabel('fused:native:libopenblas.so.0', 'wasm', 'OpenBLAS libopenblas.so.0 + wasm SIMD gates', 'rnn'), 'CPU · fused RNN · OpenBLAS libopenblas.so.0');
-  assert.equal(computePathLabel("reference: the fused kernel covers the plain LSTM, the GRU and the vanilla RNN only (cell 'lstm-forget-only')", 'wasm'), 'CPU · op-by-op · wasm');
+  assert.equal(computePathLabel("op-by-op: the fused kernel covers the plain LSTM, the GRU and the vanilla RNN only (cell 'lstm-forget-only')", 'wasm'), 'CPU · op-by-op · wasm');
 });
 
 const status = (over: Partial<RunStatus>): RunStatus => ({
