@@ -58,12 +58,10 @@ export function wasmGemm(kernel: WasmKernel, skipped: string[] = []): GemmProvid
 interface NativeBlas {
   available: boolean;
   library: string;
-  config: string;
   sgemm(
     ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number,
     A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number,
   ): void;
-  setThreads(n: number): boolean;
 }
 
 /**

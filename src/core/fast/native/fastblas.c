@@ -13,12 +13,8 @@
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int,
                          float, float *, int);
-typedef void (*set_threads_fn)(int);
-typedef char *(*get_config_fn)(void);
 
 static sgemm_fn cblas_sgemm_ptr = NULL;
-static set_threads_fn set_threads_ptr = NULL;
-static get_config_fn get_config_ptr = NULL;
 static char library_name[256] = "";
 
 /* OpenBLAS first (fast, threaded); the generic libblas.so.3 alternative may be the slow
@@ -33,8 +29,6 @@ static void load_blas(void) {
     sgemm_fn f = (sgemm_fn)dlsym(h, "cblas_sgemm");
     if (!f) { dlclose(h); continue; }
     cblas_sgemm_ptr = f;
-    set_threads_ptr = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
-    get_config_ptr = (get_config_fn)dlsym(h, "openblas_get_config");
     strncpy(library_name, CANDIDATES[i], sizeof library_name - 1);
   }
 }
@@ -132,34 +126,15 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  int32_t n = 1;
-  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok) return NULL;
-  if (argc >= 1 && (napi_get_value_int32(env, a[0], &n) != napi_ok || n < 1)) {
-    napi_throw_range_error(env, NULL, "setThreads: the thread count must be an integer >= 1");
-    return NULL;
-  }
-  if (set_threads_ptr) set_threads_ptr(n);
-  napi_value r;
-  napi_get_boolean(env, set_threads_ptr != NULL, &r);
-  return r;
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   load_blas();
   napi_value fn, v;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &fn);
   napi_set_named_property(env, exports, "sgemm", fn);
-  napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, SetThreads, NULL, &fn);
-  napi_set_named_property(env, exports, "setThreads", fn);
   napi_get_boolean(env, cblas_sgemm_ptr != NULL, &v);
   napi_set_named_property(env, exports, "available", v);
   napi_create_string_utf8(env, library_name, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "library", v);
-  napi_create_string_utf8(env, get_config_ptr ? get_config_ptr() : "", NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, exports, "config", v);
   return exports;
 }
 
