@@ -125,3 +125,6 @@ export function isFromTrainerMessage(x: unknown): x is FromTrainerMessage {
 export function assertNever(x: never): never {
   throw new Error(`unexpected message ${JSON.stringify(x)}`);
 }
+
+/** The trainer process's niceness (below normal priority: the editor stays responsive while it trains). */
+export const TRAINER_NICENESS = 10;

@@ -2,11 +2,13 @@
 // host, runs the core training loop, streams status/metrics/snapshots back with backpressure,
 // obeys pause/resume/stop between steps and answers traceText requests.
 
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { defaultWasmDir, selectBackend } from '../core/backend';
 import { readRunHeader } from '../core/runFolder';
 import { runTraining } from '../core/train';
 import { resolveSpec } from '../core/spec';
-import { assertNever, isToTrainerMessage, type FromTrainerMessage, type StartMessage, type ToTrainerMessage } from '../protocol/trainer';
+import { assertNever, isToTrainerMessage, TRAINER_NICENESS, type FromTrainerMessage, type StartMessage, type ToTrainerMessage } from '../protocol/trainer';
 import type { RunStatus } from '../protocol/trace';
 import { TrainerStream, type Send } from './stream';
 import { evaluateText, type TextEvalRun } from './textEval';
@@ -14,6 +16,25 @@ import { evaluateText, type TextEvalRun } from './textEval';
 if (!process.send) {
   console.error('dist/trainer.js is started by the RNN Debugger extension over IPC; use dist/cli.js to train from a shell.');
   process.exit(2);
+}
+
+/**
+ * The trainer shares the machine with the editor, and its kernel keeps every core busy (the wasm
+ * kernel's worker thread, OpenBLAS's pool): it runs below normal priority so the editor, its
+ * extension host and the panel stay responsive while a run trains. Training is as fast as before
+ * when nothing else wants the CPU.
+ */
+lowerPriority();
+
+function lowerPriority(): void {
+  try {
+    // Linux keeps a nice value per thread: lower every thread started so far (V8's and libuv's);
+    // later ones are started from these and inherit it. Elsewhere it is the process's.
+    const tids = process.platform === 'linux' ? fs.readdirSync('/proc/self/task').map(Number) : [0];
+    for (const tid of tids) os.setPriority(tid, TRAINER_NICENESS);
+  } catch {
+    // Not permitted here (e.g. raising it back is refused, or no /proc): normal priority.
+  }
 }
 
 /** Sends a message; resolves once the channel has written it, so drain() really drains. */

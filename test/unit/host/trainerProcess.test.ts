@@ -6,7 +6,8 @@
 import { fork } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import * as os from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel } from '../../../src/core/tfjsEngine/engine';
@@ -14,10 +15,11 @@ import { readRun } from '../../../src/core/runFolder';
 import { traceText } from '../../../src/core/textTrace';
 import { SavedRunEvaluator } from '../../../src/extension/savedRunEvaluator';
 import { TrainerClient, finalStatusAfterExit, writeStatusFile, type TrainerExit } from '../../../src/extension/trainerClient';
-import type { FromTrainerMessage } from '../../../src/protocol/trainer';
+import { TRAINER_NICENESS, type FromTrainerMessage } from '../../../src/protocol/trainer';
 import type { RunSpec } from '../../../src/protocol/spec';
 import { trainerBundle, wasmDir } from './buildTrainer';
 import { tinySpec } from './fixtures';
+
 
 let trainerPath = '';
 let tmp = '';
@@ -71,6 +73,23 @@ function start(name: string, spec: RunSpec, runDir: string | null = join(tmp, na
 const metricSteps = (ms: FromTrainerMessage[]) => ms.flatMap((m) => (m.type === 'metrics' ? m.records.map((r) => r.step) : []));
 const states = (ms: FromTrainerMessage[]) => ms.flatMap((m) => (m.type === 'status' ? [m.status.state] : []));
 const longSpec = (over: Partial<RunSpec['train']> = {}) => tinySpec({ train: { ...tinySpec().train, steps: 100_000, ...over }, trace: { ...tinySpec().trace, every: 1000 } });
+
+test('the trainer runs below normal priority, so the editor stays responsive while it trains', { timeout: 60_000 }, async () => {
+  const r = start('niceness', longSpec(), null);
+  const running = await r.waitFor((m) => m.type === 'status' && m.status.state === 'running' && m.status.pid !== undefined, 'running status with its pid');
+  const pid = running.type === 'status' ? running.status.pid! : 0;
+  assert.equal(os.getPriority(pid), TRAINER_NICENESS);
+  if (process.platform === 'linux') {
+    // Every thread of the process, the kernel's worker among them.
+    const tasks = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+    });
+    assert.deepEqual(tasks.filter((t) => t.nice !== TRAINER_NICENESS), [], `threads: ${tasks.map((t) => `${t.comm}:${t.nice}`).join(' ')}`);
+  }
+  const exit = await r.client.stop(10_000);
+  assert.equal(exit.lastStatus?.state, 'stopped');
+});
 
 test('a tiny run streams status, every metric and snapshots, and writes its run folder', { timeout: 60_000 }, async () => {
   const r = start('tiny', tinySpec());
