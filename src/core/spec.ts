@@ -149,26 +149,58 @@ function specIssues(issue: z.core.$ZodIssue, input: unknown): SpecIssue[] {
   return [{ path: dotted(issue.path), message: issue.message }];
 }
 
+/** A problem of a rule that joins fields, with the fields it reads (a problem is only told when they are all valid). */
+interface CrossIssue extends SpecIssue {
+  reads: readonly string[];
+}
+
 /**
- * Rules that join two fields. They are checked once every field is valid on its own: a bound
- * such as train.batchSize has to be a number before trace.samples can be compared with it.
+ * Rules that join two fields. They compare valid values only: a bound such as train.batchSize has
+ * to be a number before trace.samples can be compared with it (see resolveSpec).
  */
-function crossFieldIssues(spec: CheckedSpec): SpecIssue[] {
-  const issues: SpecIssue[] = [];
+function crossFieldIssues(spec: CheckedSpec): CrossIssue[] {
+  const issues: CrossIssue[] = [];
   const { data, train, trace, model } = spec;
   if (data.kind === 'delayed-recall' && data.recallFrom >= data.length) {
-    issues.push({ path: 'data.recallFrom', message: `must be a step before the end of the sequence (< data.length = ${data.length}), got ${data.recallFrom}` });
+    issues.push({ path: 'data.recallFrom', reads: ['data'], message: `must be a step before the end of the sequence (< data.length = ${data.length}), got ${data.recallFrom}` });
   }
   const below = (values: number[] | undefined, p: string, limit: number, limitName: string): void =>
     values?.forEach((x, i) => {
-      if (x >= limit) issues.push({ path: `${p}[${i}]`, message: `must be less than ${limitName} (${limit}), got ${x}` });
+      if (x >= limit) issues.push({ path: `${p}[${i}]`, reads: [p, limitName], message: `must be less than ${limitName} (${limit}), got ${x}` });
     });
   below(trace.samples, 'trace.samples', train.batchSize, 'train.batchSize');
   below(trace.layers, 'trace.layers', model.layers, 'model.layers');
   if (trace.reachFrom >= train.seqLength) {
-    issues.push({ path: 'trace.reachFrom', message: `must be -1 (last step) or a step below the sequence length ${train.seqLength}, got ${trace.reachFrom}` });
+    issues.push({ path: 'trace.reachFrom', reads: ['trace.reachFrom', 'train.seqLength', 'data'], message: `must be -1 (last step) or a step below the sequence length ${train.seqLength}, got ${trace.reachFrom}` });
   }
   return issues;
+}
+
+/**
+ * The input without the fields that failed their own check (unknown fields dropped, bad values
+ * left to their defaults), so the rules that join valid fields can still be told in the same pass.
+ */
+function withoutBadFields(input: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(input) as Record<PropertyKey, unknown>;
+  for (const issue of issues) {
+    const parentPath = issue.code === 'unrecognized_keys' ? issue.path : issue.path.slice(0, -1);
+    const parent = parentPath.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), copy);
+    if (!parent || typeof parent !== 'object') continue;
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : issue.path.slice(-1);
+    for (const k of keys) delete (parent as Record<PropertyKey, unknown>)[k];
+  }
+  return copy;
+}
+
+/** The spec's fields resolved: absolute data paths, the tasks' own sequence length. */
+function resolvedFields(parsed: z.output<typeof RunSpecSchema>, baseDir: string | undefined): CheckedSpec {
+  const { $schema: _schemaUrl, ...spec } = parsed;
+  if (spec.data.kind === 'text' || spec.data.kind === 'csv') {
+    spec.data = { ...spec.data, path: path.resolve(baseDir ?? process.cwd(), spec.data.path) };
+  }
+  // Synthetic tasks fix their own length; the window only applies to files.
+  spec.train.seqLength = sequenceLengthOf(spec.data, spec.train.seqLength);
+  return spec;
 }
 
 /**
@@ -178,15 +210,18 @@ function crossFieldIssues(spec: CheckedSpec): SpecIssue[] {
  */
 export function resolveSpec(input: unknown, opts: { baseDir?: string } = {}): RunSpec {
   const parsed = RunSpecSchema.safeParse(input, { error: specMessage });
-  if (!parsed.success) throw new SpecError(parsed.error.issues.flatMap((i) => specIssues(i, input)));
-  const { $schema: _schemaUrl, ...spec } = parsed.data;
-  if (spec.data.kind === 'text' || spec.data.kind === 'csv') {
-    spec.data = { ...spec.data, path: path.resolve(opts.baseDir ?? process.cwd(), spec.data.path) };
+  if (!parsed.success) {
+    const fieldIssues = parsed.error.issues.flatMap((i) => specIssues(i, input));
+    // The rules joining fields that are all valid are told too: every problem in one pass.
+    const rest = RunSpecSchema.safeParse(withoutBadFields(input, parsed.error.issues));
+    const bad = fieldIssues.map((i) => i.path);
+    const related = (read: string, p: string): boolean => p === read || p.startsWith(`${read}.`) || p.startsWith(`${read}[`) || read.startsWith(`${p}.`);
+    const cross = rest.success ? crossFieldIssues(resolvedFields(rest.data, opts.baseDir)).filter((c) => !c.reads.some((r) => bad.some((p) => related(r, p)))) : [];
+    throw new SpecError([...fieldIssues, ...cross.map(({ path: p, message }) => ({ path: p, message }))]);
   }
-  // Synthetic tasks fix their own length; the window only applies to files.
-  spec.train.seqLength = sequenceLengthOf(spec.data, spec.train.seqLength);
+  const spec = resolvedFields(parsed.data, opts.baseDir);
   const issues = crossFieldIssues(spec);
-  if (issues.length) throw new SpecError(issues);
+  if (issues.length) throw new SpecError(issues.map(({ path: p, message }) => ({ path: p, message })));
   return spec;
 }
 

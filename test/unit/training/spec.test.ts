@@ -133,3 +133,20 @@ test('the JSON Schema gives the editor the same defaults and rules as resolveSpe
     assert.ok(v.required.includes('kind'));
   }
 });
+
+test('field problems and the rules joining valid fields are told in one pass; a rule over a bad field is not', () => {
+  const problems = (input: unknown): string[] => {
+    try {
+      resolveSpec(input);
+    } catch (e) {
+      assert.ok(e instanceof SpecError);
+      return e.issues.map((i) => i.path);
+    }
+    return [];
+  };
+  const base = { data: { kind: 'text', path: 'c.txt' }, trace: { reachFrom: 50 } };
+  // reachFrom reads train.seqLength, which is valid: told beside the unknown cell and field.
+  assert.deepEqual(problems({ ...base, model: { cell: 'lsmt' }, train: { seqLength: 20, momentum: 0.9 } }), ['model.cell', 'train.momentum', 'trace.reachFrom']);
+  // seqLength itself is bad: the comparison with it is not made.
+  assert.deepEqual(problems({ ...base, train: { seqLength: 'x' } }), ['train.seqLength']);
+});
