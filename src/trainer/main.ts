@@ -25,6 +25,19 @@ if (!process.send) {
  * when nothing else wants the CPU.
  */
 lowerPriority();
+leaveACoreToTheEditor();
+
+/**
+ * On a machine of two cores or fewer the trainer's kernel computes on one thread (the wasm
+ * kernel's worker and OpenBLAS's pool would take both cores): the workbench beside it (hovers,
+ * views, the panel) stalled for minutes while a run trained with both, even at low priority.
+ * RNN_DEBUGGER_WASM_THREADS / OPENBLAS_NUM_THREADS set in the environment are kept.
+ */
+function leaveACoreToTheEditor(): void {
+  if (os.availableParallelism() > 2) return;
+  process.env.RNN_DEBUGGER_WASM_THREADS ??= '1';
+  process.env.OPENBLAS_NUM_THREADS ??= '1';
+}
 
 function lowerPriority(): void {
   try {

@@ -120,7 +120,8 @@ test('training and the saved-run evaluator from the installed package load no pl
   console.log(`installed trainer: ${model}`);
   assert.match(model, /fused:wasm-simd/, 'the installed package trains on its wasm kernel');
   // Two threads where there are two cores: the worker thread's script came from the package too.
-  const threads = availableParallelism() >= 2 ? '2 threads' : '1 thread';
+  // The extension's trainer leaves a core to the editor on machines of two cores or fewer.
+  const threads = availableParallelism() > 2 ? '2 threads' : '1 thread';
   assert.ok(log.some((l) => l.includes(`CPU · fused LSTM · wasm SIMD (${threads})`)), `the compute path names the wasm kernel and its threads:\n${log.join('\n')}`);
   assert.ok(log.some((l) => /backend wasm\b.*tensorflow: not installed/.test(l)), `tfjs-node of a parent folder is not loaded:\n${log.join('\n')}`);
   assert.deepEqual(markerLines(), [], 'no planted addon was loaded by training');
