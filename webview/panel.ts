@@ -21,6 +21,11 @@ import type { PanelHost } from './vscodeApi';
 
 /** Redraws are batched to at most this rate while frames stream in. */
 const MIN_FRAME_MS = 50;
+/**
+ * A drawn batch is acknowledged when the page is next idle, or after this long if it never is:
+ * the host then sends the next one, so a renderer that is never idle still gets a frame a second.
+ */
+const ACK_IDLE_TIMEOUT_MS = 1000;
 
 export class Panel {
   readonly state = new PanelState();
@@ -35,6 +40,8 @@ export class Panel {
   private dirty = { metrics: true, snapshots: true, header: true };
   private frame = 0;
   private lastFrame = 0;
+  /** The host's last batch ("frame" id), to acknowledge once it is drawn. */
+  private unacknowledged: number | undefined;
 
   constructor(private readonly root: HTMLElement, private readonly host: PanelHost) {
     this.theme = readTheme();
@@ -57,6 +64,11 @@ export class Panel {
 
   /** Applies a host message and schedules a redraw. */
   handle(msg: ToWebviewMessage): void {
+    if (msg.type === 'frame') {
+      this.unacknowledged = msg.id;
+      this.schedule();
+      return;
+    }
     const changed = this.state.apply(msg);
     if (changed.metrics) this.dirty.metrics = true;
     if (changed.snapshots || changed.selection) this.dirty.snapshots = true;
@@ -83,16 +95,31 @@ export class Panel {
     this.lastFrame = performance.now();
     const d = this.dirty;
     this.dirty = { metrics: false, snapshots: false, header: false };
-    const runs = this.state.shownRuns();
-    if (d.header) renderRunHeaders(this.headers, runs);
-    if (d.header || d.snapshots) this.controls.render(this.state);
-    if (d.metrics) renderMetricCurves(this.curves, runs);
-    if (d.snapshots) {
-      renderSnapshotCurves(this.curves, this.state);
-      this.predictions.render(this.state, this.curves);
-      this.heatmaps.render(this.state, this.order);
+    try {
+      const runs = this.state.shownRuns();
+      if (d.header) renderRunHeaders(this.headers, runs);
+      if (d.header || d.snapshots) this.controls.render(this.state);
+      if (d.metrics) renderMetricCurves(this.curves, runs);
+      if (d.snapshots) {
+        renderSnapshotCurves(this.curves, this.state);
+        this.predictions.render(this.state, this.curves);
+        this.heatmaps.render(this.state, this.order);
+      }
+      if (d.header || d.snapshots || d.metrics) this.diagnostics.render(runs);
+    } finally {
+      // Also after a view failed to draw (reported by main.ts): the stream must go on.
+      if (this.unacknowledged !== undefined) this.acknowledge(this.unacknowledged);
     }
-    if (d.header || d.snapshots || d.metrics) this.diagnostics.render(runs);
+  }
+
+  /**
+   * Tells the host that its batch up to frame `id` is drawn, once the page has painted it and been
+   * idle (input, hovers and the workbench's own messages had their turn): only then does the host
+   * post the next batch.
+   */
+  private acknowledge(id: number): void {
+    this.unacknowledged = undefined;
+    requestAnimationFrame(() => requestIdleCallback(() => this.host.postMessage({ type: 'drawn', id }), { timeout: ACK_IDLE_TIMEOUT_MS }));
   }
 
   private select(part: Partial<Selection>): void {

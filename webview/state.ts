@@ -59,6 +59,8 @@ export class PanelState {
       case 'reveal':
         this.selection = { ...this.selection, ...msg.selection };
         return { selection: true, snapshots: true };
+      case 'frame':
+        return {};
       default: {
         const never: never = msg;
         throw new Error(`unknown message ${(never as { type: string }).type}`);

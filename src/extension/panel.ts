@@ -30,6 +30,10 @@ export class PanelHost implements vscode.Disposable {
   private readonly queue = new DeltaQueue();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlush = 0;
+  /** Id of the last batch posted (a hydrate or a frame of deltas). */
+  private frameId = 0;
+  /** The batch the webview has not yet said it drew: nothing more is posted until it does. */
+  private awaiting: number | undefined;
   /** Set while applying a selection that came from the panel, so it is not echoed back. */
   private selectionFromPanel = false;
 
@@ -149,6 +153,7 @@ export class PanelHost implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
+    this.awaiting = undefined;
     this.panelDisposables = new DisposableStore();
     const webview = panel.webview;
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'rnn-debugger.svg');
@@ -165,6 +170,7 @@ export class PanelHost implements vscode.Disposable {
         if (!panel.visible) {
           // Its content is gone; what it missed is replayed by the hydrate that follows `ready`.
           this.ready = false;
+          this.awaiting = undefined;
           this.queue.clear();
         } else {
           // Shown again: if the page was kept, this catches it up; if it reloads, `ready` will.
@@ -177,6 +183,7 @@ export class PanelHost implements vscode.Disposable {
         // Closing the panel never stops training; reopening it hydrates from the store.
         this.panel = undefined;
         this.ready = false;
+        this.awaiting = undefined;
         this.queue.clear();
         this.panelDisposables.dispose();
       }),
@@ -203,6 +210,13 @@ export class PanelHost implements vscode.Disposable {
           this.selectionFromPanel = false;
         }
         break;
+      case 'drawn':
+        // A stale id (a batch of a page since replaced) changes nothing.
+        if (m.id === this.awaiting) {
+          this.awaiting = undefined;
+          this.schedule();
+        }
+        break;
       case 'error':
         this.output.appendLine(`[panel] ${m.message}`);
         break;
@@ -223,10 +237,18 @@ export class PanelHost implements vscode.Disposable {
       // A delivered hydrate means the page is alive (e.g. shown again without reloading).
       if (delivered && this.panel?.visible) this.ready = true;
     });
+    this.endBatch();
+  }
+
+  /** Ends what was posted since the last batch: the next one waits until the webview has drawn it (see protocol/webview.ts). */
+  private endBatch(): void {
+    if (!this.panel) return;
+    this.awaiting = ++this.frameId;
+    void this.panel.webview.postMessage({ type: 'frame', id: this.frameId } satisfies ToWebviewMessage);
   }
 
   private schedule(): void {
-    if (!this.streaming || this.timer || this.queue.isEmpty) return;
+    if (!this.streaming || this.timer || this.awaiting !== undefined || this.queue.isEmpty) return;
     const interval = 1000 / Math.max(1, readSettings().panelMaxFps);
     const wait = Math.max(0, this.lastFlush + interval - Date.now());
     this.timer = setTimeout(() => {
@@ -242,6 +264,7 @@ export class PanelHost implements vscode.Disposable {
       return;
     }
     for (const m of this.queue.take()) this.post(m);
+    this.endBatch();
   }
 
   private post(m: ToWebviewMessage): void {

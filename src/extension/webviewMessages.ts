@@ -35,6 +35,9 @@ export function parseWebviewMessage(m: unknown): { message: FromWebviewMessage }
       if (typeof selection === 'string') return { error: `'select': ${selection}` };
       return { message: { type: 'select', runId: o.runId, selection } };
     }
+    case 'drawn':
+      if (!isIndex(o.id)) return { error: "'drawn' without a frame id" };
+      return { message: { type: 'drawn', id: o.id } };
     case 'error':
       if (typeof o.message !== 'string') return { error: "'error' without a message string" };
       return { message: { type: 'error', message: o.message.slice(0, MAX_ERROR) } };

@@ -1,6 +1,12 @@
 // The host ↔ webview (panel) protocol: one discriminated union per direction. The webview says
 // `ready` first; the host answers with `hydrate` (the full state it owns) and only then streams
 // deltas. Typed arrays inside snapshots travel as binary (engines.vscode ≥ 1.57).
+//
+// Flow control: every batch the host posts (a hydrate, or one frame of deltas) ends with `frame`;
+// the webview answers `drawn` once it has drawn that batch and the page has been idle, and the host
+// posts nothing more until then. The webview shares the workbench's renderer thread: without this,
+// a fast run queues snapshots faster than a busy renderer draws them, and every workbench request
+// behind them (hovers, tree views, commands) waits for the backlog.
 
 import type { MetricsRecord, RunStatus, TraceSnapshot } from './trace';
 
@@ -32,7 +38,9 @@ export interface MetricsMessage { type: 'metrics'; runId: string; records: Metri
 export interface SnapshotMessage { type: 'snapshot'; runId: string; snapshot: TraceSnapshot }
 /** Reveal something (from the sidebar or the inspector): a unit, a layer, a step, a diagnostic's chart. */
 export interface RevealMessage { type: 'reveal'; selection: Partial<Selection>; chart?: string }
-export type ToWebviewMessage = HydrateMessage | StatusMessage | MetricsMessage | SnapshotMessage | RevealMessage;
+/** The end of a batch: answer `drawn` with this id once it is drawn. */
+export interface FrameMessage { type: 'frame'; id: number }
+export type ToWebviewMessage = HydrateMessage | StatusMessage | MetricsMessage | SnapshotMessage | RevealMessage | FrameMessage;
 // #endregion
 
 // #region webview → host
@@ -42,5 +50,7 @@ export interface ReadyMessage { type: 'ready' }
 export interface SelectMessage { type: 'select'; runId: string; selection: Selection }
 /** An error inside the webview, for the Output channel. */
 export interface WebviewErrorMessage { type: 'error'; message: string }
-export type FromWebviewMessage = ReadyMessage | SelectMessage | WebviewErrorMessage;
+/** The batch ending with frame `id` is drawn and the page was idle after it: the host may post the next. */
+export interface DrawnMessage { type: 'drawn'; id: number }
+export type FromWebviewMessage = ReadyMessage | SelectMessage | WebviewErrorMessage | DrawnMessage;
 // #endregion

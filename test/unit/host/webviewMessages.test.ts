@@ -9,6 +9,7 @@ test('well-formed messages pass, rebuilt from their checked fields only', () => 
   assert.deepEqual(parseWebviewMessage(sel), { message: { type: 'select', runId: 'r1', selection: { layer: 1, unit: 3, step: null } } });
   assert.deepEqual(parseWebviewMessage({ type: 'select', runId: 'r1', selection: { layer: 0, unit: 0, step: 40 } }),
     { message: { type: 'select', runId: 'r1', selection: { layer: 0, unit: 0, step: 40 } } });
+  assert.deepEqual(parseWebviewMessage({ type: 'drawn', id: 12, extra: 1 }), { message: { type: 'drawn', id: 12 } });
   assert.deepEqual(parseWebviewMessage({ type: 'error', message: 'boom' }), { message: { type: 'error', message: 'boom' } });
   const long = parseWebviewMessage({ type: 'error', message: 'x'.repeat(10_000) });
   assert.ok('message' in long && long.message.type === 'error' && long.message.message.length === 4000);
@@ -30,6 +31,9 @@ test('malformed messages are dropped with a one-line reason', () => {
     [{ type: 'select', runId: 'r1', selection: { layer: 0, unit: 0 } }, /selection\.step/],
     [{ type: 'select', runId: 'r1', selection: { layer: 0, unit: 0, step: NaN } }, /selection\.step/],
     [{ type: 'error', message: { toString: 'x' } }, /without a message string/],
+    [{ type: 'drawn' }, /'drawn' without a frame id/],
+    [{ type: 'drawn', id: -1 }, /'drawn' without a frame id/],
+    [{ type: 'drawn', id: '3' }, /'drawn' without a frame id/],
   ];
   for (const [m, re] of bad) {
     const r = parseWebviewMessage(m);
