@@ -134,6 +134,37 @@ test('streaming: new metrics and snapshots appear; the scrubber picks an older s
   assert.equal(await p.page.isChecked('.controls input[type="checkbox"]'), false);
 });
 
+test('flow control: a batch ending with "frame" is answered "drawn" with its id once its data are drawn, and only once', async () => {
+  await p.send({ type: 'metrics', runId: 'run-a', records: [metricsAt(63)] });
+  await p.send({ type: 'frame', id: 41 });
+  await p.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'drawn'));
+  const loss = await chartData(p.page, 'loss');
+  assert.deepEqual(loss.loss[loss.loss.length - 1], { x: 63, y: metricsAt(63).loss }, 'the batch was drawn before it was acknowledged');
+  // A batch of nothing new is acknowledged too (a hydrate that changed nothing must not stall the stream).
+  await p.send({ type: 'frame', id: 42 });
+  await p.page.waitForFunction(() => (window as unknown as { __posted: { type: string; id?: number }[] }).__posted.some((m) => m.type === 'drawn' && m.id === 42));
+  await p.settle();
+  const drawn = (await p.posted()).filter((m) => m.type === 'drawn');
+  assert.deepEqual(drawn, [{ type: 'drawn', id: 41 }, { type: 'drawn', id: 42 }]);
+});
+
+test('a unit being typed is not overwritten by the live run\'s redraws; Enter commits it', async () => {
+  const unit = '.controls input[type="number"]';
+  await p.page.click(unit, { clickCount: 3 });
+  await p.page.keyboard.type('3');
+  // A frame of a live run redraws the controls while the user types.
+  await p.send({ type: 'status', status: { ...run.status, step: 63 } });
+  await p.send({ type: 'frame', id: 43 });
+  await p.page.waitForFunction(() => (window as unknown as { __posted: { type: string; id?: number }[] }).__posted.some((m) => m.type === 'drawn' && m.id === 43));
+  assert.match((await p.page.textContent('.run-header .run-facts'))!, /step 63\/60/, 'the frame was drawn');
+  assert.equal(await p.page.inputValue(unit), '3', 'the typed unit survives the redraw');
+  await p.page.keyboard.press('Enter');
+  await p.settle();
+  const posted = await p.posted();
+  assert.deepEqual(posted[posted.length - 1], { type: 'select', runId: 'run-a', selection: { layer: 0, unit: 3, step: 20 } });
+  await p.page.$eval(unit, (el) => (el as HTMLInputElement).blur());
+});
+
 test('reveal selects the unit and step and scrolls the chart into view', async () => {
   await p.page.evaluate(() => window.scrollTo(0, 0));
   await p.send({ type: 'reveal', selection: { unit: 1, step: null }, chart: 'jacobianLag' });

@@ -15,6 +15,8 @@ export class Controls {
   private readonly follow = document.createElement('input');
   private readonly stepLabel = span('step-label');
   private readonly clampNote = span('clamp-note');
+  /** The user is typing a unit not yet committed (no change event yet): redraws leave the field alone. */
+  private typingUnit = false;
 
   /**
    * `embedded`: a finished report, where nothing arrives to follow. `select` receives the user's
@@ -31,7 +33,12 @@ export class Controls {
       labelled('Snapshot', this.scrubber), this.stepLabel, ...follow, this.clampNote);
 
     this.layerSelect.addEventListener('change', () => handlers.select({ layer: Number(this.layerSelect.value) }));
-    this.unitInput.addEventListener('change', () => handlers.select({ unit: Math.max(0, Math.floor(Number(this.unitInput.value) || 0)) }));
+    this.unitInput.addEventListener('input', () => { this.typingUnit = true; });
+    this.unitInput.addEventListener('blur', () => { this.typingUnit = false; });
+    this.unitInput.addEventListener('change', () => {
+      this.typingUnit = false;
+      handlers.select({ unit: Math.max(0, Math.floor(Number(this.unitInput.value) || 0)) });
+    });
     this.orderSelect.addEventListener('change', () => handlers.order(this.orderSelect.value as UnitOrder));
     this.scrubber.addEventListener('input', () => {
       const step = handlers.steps()[Number(this.scrubber.value)];
@@ -57,7 +64,8 @@ export class Controls {
     const unit = units ? Math.min(sel.unit, units - 1) : sel.unit;
     this.layerSelect.value = String(layer ?? sel.layer);
     this.unitInput.max = String(Math.max(0, units - 1));
-    this.unitInput.value = String(unit);
+    // A live run redraws every frame: what the user is typing must not be overwritten by it.
+    if (!this.typingUnit) this.unitInput.value = String(unit);
     const clamped: string[] = [];
     if (layer !== undefined && layer !== sel.layer) clamped.push(`layer ${sel.layer} is not in this run: showing layer ${layer}`);
     if (unit !== sel.unit) clamped.push(`unit ${sel.unit} is beyond this run's ${units} units: showing unit ${unit}`);
