@@ -177,18 +177,10 @@ test('F5 on a text file: Step Into selects the frame\'s character, its hover sho
 
   // Hover the selected character: the inspector's hover of the paused step's sample at t.
   const selected = w.page.locator('.editor-group-container.active .monaco-editor .selected-text').first();
-  const hover = w.page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').first();
-  const text = await waitFor(async () => {
-    const x = await hover.innerText({ timeout: 1_500 }).catch(() => '');
-    if (/paused at step/.test(x)) return x;
-    // Move only while no hover shows: a move restarts one that is still loading.
+  const text = await w.hoverUntil(async () => {
     const box = await selected.boundingBox();
-    if (box && !x.trim()) {
-      await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 1);
-      await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    }
-    return undefined;
-  }, 'a hover over the frame\'s character with the paused sample\'s values', 60_000, 500);
+    return box && { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  }, (x) => /paused at step/.test(x), 'a hover over the frame\'s character with the paused sample\'s values');
   await w.screenshot('text-hover');
   const code = `U+${STORY.codePointAt(start + t)!.toString(16).toUpperCase().padStart(4, '0')}`;
   assert.ok(text.includes(code), `the hover names the character ${code}: ${text}`);

@@ -7,7 +7,7 @@ import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Frame, type Page, chromium } from 'playwright-core';
+import { type Browser, type Frame, type Locator, type Page, chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 
@@ -358,6 +358,30 @@ export class Workbench {
     const pane = this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: viewTitle }) }).first();
     if (!(await pane.isVisible())) return [];
     return pane.locator('.pane-body .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  }
+
+  /** The editor's hover when one shows (not a workbench tooltip such as a toolbar button's title). */
+  editorHover(): Locator {
+    return this.page.locator('.monaco-hover:not(.workbench-hover):visible, .monaco-resizable-hover:visible').first();
+  }
+
+  /**
+   * The editor's hover over the point `at()` returns, once its text passes `accept`. The mouse
+   * moves there only while no editor hover shows: a move restarts a hover that is still loading, so
+   * on a busy machine a slow answer would never be seen. Workbench tooltips (a toolbar button's
+   * title, class workbench-hover) are not the editor's hover and are ignored.
+   */
+  async hoverUntil(at: () => Promise<{ x: number; y: number } | null>, accept: (text: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
+    return waitFor(async () => {
+      const text = await this.editorHover().innerText({ timeout: 1_500 }).catch(() => '');
+      if (accept(text)) return text;
+      const p = text.trim() ? null : await at();
+      if (p) {
+        await this.page.mouse.move(p.x, p.y - 1);
+        await this.page.mouse.move(p.x, p.y);
+      }
+      return undefined;
+    }, what, timeoutMs, 500);
   }
 
   /** The status bar's text, item by item. */

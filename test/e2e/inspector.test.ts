@@ -34,18 +34,8 @@ async function hoverFirstLine(w: Workbench): Promise<string> {
   const firstLine = w.page.locator('.editor-group-container.active .monaco-editor .view-line').first();
   const box = await firstLine.boundingBox();
   assert.ok(box, 'the first line of corpus.txt is not visible');
-  const hover = w.page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').first();
-  return waitFor(async () => {
-    const t = await hover.innerText({ timeout: 1_500 }).catch(() => '');
-    if (/U\+[0-9A-F]{4}/.test(t)) return t;
-    // Move onto the character only while no hover shows: a move restarts one that is still
-    // loading, and on a busy machine the next move would come before it has answered.
-    if (!t.trim()) {
-      await w.page.mouse.move(box.x + 40, box.y + box.height / 2);
-      await w.page.mouse.move(box.x + 42, box.y + box.height / 2);
-    }
-    return undefined;
-  }, 'a hover naming the character (U+…) and its values over the tinted text', 60_000, 500);
+  return w.hoverUntil(async () => ({ x: box.x + 42, y: box.y + box.height / 2 }), (t) => /U\+[0-9A-F]{4}/.test(t),
+    'a hover naming the character (U+…) and its values over the tinted text');
 }
 
 test('a run on corpus.txt tints the text, and hovering a character explains it', { timeout: 360_000 }, () => step('inspect', async (w) => {
