@@ -22,10 +22,11 @@ const B = 32, I = 32, V = 32;
 /** Nominal FLOPs of one step (forward + backward ≈ 3× forward, 2 FLOPs per multiply-add). */
 const flops = (H: number, T: number): number => 6 * B * T * 4 * H * (I + H) + 6 * B * T * H * V;
 
-const TS_VARIANTS = ['installed-rec', 'installed-gru-rec', 'installed-rnn-rec', 'fused-rec', 'fused-wasm-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers', 'gru-rec', 'rnn-rec'];
+const TS_VARIANTS = ['installed-rec', 'installed-platform-rec', 'installed-gru-rec', 'installed-rnn-rec', 'fused-rec', 'fused-wasm-rec', 'fused-norec', 'fused-js-rec', 'reference-rec', 'tflayers', 'gru-rec', 'rnn-rec'];
 const PY_VARIANTS = ['torch-nnlstm', 'torch-cell', 'torch-nngru', 'torch-nnrnn'];
 const LABEL: Record<string, string> = {
   'installed-rec': '**installed package** (universal .vsix), rec. on',
+  'installed-platform-rec': `installed package (${process.platform}-${process.arch} .vsix: native BLAS bridge, the machine's OpenBLAS if any), rec. on`,
   'installed-gru-rec': 'GRU, installed package (universal .vsix), rec. on',
   'installed-rnn-rec': 'vanilla RNN, installed package (universal .vsix), rec. on',
   'fused-rec': 'dev build, fused, default GEMM, rec. on',
@@ -47,10 +48,16 @@ const configs: [number, number][] = (flag('configs') ?? (quick ? '64x100' : '64x
   .map((c) => c.split('x').map(Number) as [number, number]);
 const memoryConfig: [number, number] | null = quick || flag('configs') ? null : [256, 1000];
 let variants = flag('variants')?.split(',') ?? (quick ? ['installed-rec', 'fused-rec', 'fused-norec', 'torch-nnlstm', 'torch-cell'] : [...TS_VARIANTS, ...PY_VARIANTS]);
-/** The installed-package variants: the trainer of the unpacked .vsix, one per cell. */
-const INSTALLED_CELL: Record<string, string> = { 'installed-rec': 'lstm', 'installed-gru-rec': 'gru', 'installed-rnn-rec': 'rnn' };
-/** The installed extension's folder (set by installPackage()). */
-let installedExt = '';
+type PackageKind = 'universal' | 'platform';
+/** The installed-package variants: the trainer of an unpacked .vsix (the universal one or this platform's), and its cell. */
+const INSTALLED: Record<string, { cell: string; pkg: PackageKind }> = {
+  'installed-rec': { cell: 'lstm', pkg: 'universal' },
+  'installed-platform-rec': { cell: 'lstm', pkg: 'platform' },
+  'installed-gru-rec': { cell: 'gru', pkg: 'universal' },
+  'installed-rnn-rec': { cell: 'rnn', pkg: 'universal' },
+};
+/** The installed extensions' folders (set by installPackage()). */
+const installedExt: Partial<Record<PackageKind, string>> = {};
 const minSeconds = Number(flag('min-seconds') ?? (quick ? 2 : 6));
 const cap = 40;
 
@@ -69,27 +76,27 @@ function ensureNative(): void {
 }
 
 /**
- * Builds the universal .vsix (scripts/package.mjs) and unpacks it as VS Code does into a scratch
- * extensions folder outside the repository; returns the scratch root (removed at the end).
+ * Builds a .vsix (scripts/package.mjs: the universal one, or this platform's) and unpacks it as
+ * VS Code does into a scratch extensions folder outside the repository, under `scratch`.
  */
-async function installPackage(): Promise<string> {
-  const scratch = mkdtempSync(join(os.tmpdir(), 'rnn-bench-vsix-'));
-  const vsix = join(scratch, 'rnn-debugger.vsix');
-  const r = spawnSync(process.execPath, [join(root, 'scripts/package.mjs'), '--out', vsix], { cwd: root, encoding: 'utf8' });
+async function installPackage(pkg: PackageKind, scratch: string): Promise<void> {
+  const target = pkg === 'platform' ? `${process.platform}-${process.arch}` : 'universal';
+  const vsix = join(scratch, `rnn-debugger-${target}.vsix`);
+  const r = spawnSync(process.execPath, [join(root, 'scripts/package.mjs'), '--target', target, '--out', vsix], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`packaging failed: ${r.stdout}\n${r.stderr}`);
   const { installVsix } = (await import(join(root, 'scripts/install-vsix.mjs'))) as { installVsix: (v: string, d: string) => string };
-  installedExt = installVsix(vsix, join(scratch, 'extensions'));
-  const pieces = readdirSync(join(installedExt, 'dist')).filter((f) => /\.(wasm|node)$|-worker\.cjs$/.test(f));
-  console.log(`installed package: ${installedExt} (${(statSync(vsix).size / 2 ** 20).toFixed(2)} MiB .vsix; kernels: ${pieces.join(', ')}); its trainer runs from a scratch folder, PATH holding node alone`);
-  return scratch;
+  const ext = installVsix(vsix, join(scratch, `extensions-${target}`));
+  installedExt[pkg] = ext;
+  const pieces = readdirSync(join(ext, 'dist')).filter((f) => /\.(wasm|node)$|-worker\.cjs$/.test(f));
+  console.log(`installed package (${target}): ${ext} (${(statSync(vsix).size / 2 ** 20).toFixed(2)} MiB .vsix; kernels: ${pieces.join(', ')}); its trainer runs from a scratch folder, PATH holding node alone`);
 }
 
 function runOne(variant: string, H: number, T: number, py: string | null): WorkerResult {
   const opts: WorkerOptions = { capSeconds: cap, minSeconds, minReps: 3, maxReps: quick ? 10 : 30 };
   const cmd = variant.startsWith('torch-')
     ? { bin: py!, argv: [join(root, 'bench/torch_baseline.py'), variant.slice(6), String(H), String(T), JSON.stringify(opts)] }
-    : INSTALLED_CELL[variant]
-      ? { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/installedWorker.ts'), installedExt, INSTALLED_CELL[variant], String(H), String(T), JSON.stringify(opts)] }
+    : INSTALLED[variant]
+      ? { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/installedWorker.ts'), installedExt[INSTALLED[variant].pkg]!, INSTALLED[variant].cell, String(H), String(T), JSON.stringify(opts)] }
       : { bin: process.execPath, argv: ['--import', 'tsx', join(root, 'bench/worker.ts'), variant, String(H), String(T), JSON.stringify(opts)] };
   const t0 = Date.now();
   const r = spawnSync(cmd.bin, cmd.argv, { cwd: root, encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 });
@@ -125,7 +132,9 @@ function threadsOf(r: WorkerResult): string {
 
 async function main(): Promise<void> {
   ensureNative();
-  const scratch = variants.some((v) => INSTALLED_CELL[v]) ? await installPackage() : null;
+  const kinds = new Set(variants.filter((v) => INSTALLED[v]).map((v) => INSTALLED[v].pkg));
+  const scratch = kinds.size ? mkdtempSync(join(os.tmpdir(), 'rnn-bench-vsix-')) : null;
+  for (const pkg of kinds) await installPackage(pkg, scratch!);
   const py = findTorchPython();
   if (!py) {
     console.log('PyTorch: not measured (not installed). To measure it on Debian:\n  apt-get install python3-torch libopenblas0-pthread');
@@ -138,7 +147,7 @@ async function main(): Promise<void> {
 
   const results: WorkerResult[] = [];
   const all: [number, number, string[]][] = configs.map(([H, T]) => [H, T, variants]);
-  if (memoryConfig) all.push([memoryConfig[0], memoryConfig[1], variants.filter((v) => ['installed-rec', 'fused-rec', 'fused-norec', 'torch-nnlstm', 'torch-cell'].includes(v))]);
+  if (memoryConfig) all.push([memoryConfig[0], memoryConfig[1], variants.filter((v) => ['installed-rec', 'installed-platform-rec', 'fused-rec', 'fused-norec', 'torch-nnlstm', 'torch-cell'].includes(v))]);
   for (const [H, T, vs] of all) {
     process.stderr.write(`H=${H} T=${T}\n`);
     for (const v of vs) {
@@ -197,6 +206,8 @@ async function main(): Promise<void> {
     }
     if (inst && nn) checks.push({ what: `H=${H} T=${T} installed universal package ÷ PyTorch nn.LSTM ≤ 2.0 (goal 1.0)`, value: `${fmt(inst / nn, 2)}`, pass: inst / nn <= 2 });
     else if (inst) checks.push({ what: `H=${H} T=${T} installed universal package ÷ PyTorch nn.LSTM ≤ 2.0`, value: 'PyTorch not measured', pass: null });
+    const plat = get('installed-platform-rec', H, T)?.median;
+    if (plat && nn) checks.push({ what: `H=${H} T=${T} installed ${process.platform}-${process.arch} package ÷ PyTorch nn.LSTM ≤ 1.3`, value: `${fmt(plat / nn, 2)}`, pass: plat / nn <= 1.3 });
   }
   for (const [H, T] of configs) {
     const on = get('fused-rec', H, T)?.median, off = get('fused-norec', H, T)?.median;
