@@ -87,6 +87,8 @@ export class Inspector implements InspectorApi, vscode.Disposable {
   private readonly redecorateTimers = new Map<vscode.TextEditor, ReturnType<typeof setTimeout>>();
   /** Documents the user stopped inspecting: auto-inspect leaves them alone for that run. */
   private readonly dismissed = new Set<string>();
+  /** Documents closed while inspected (uri → run): opened again, they are inspected again with that run. */
+  private readonly closedWhileInspected = new Map<string, string>();
   /** Each run keeps its own layer, unit and quantity: one run's choice must not blank another's tint. */
   private readonly views = new Map<string, ViewChoice>();
   /** The choice while no run is current. */
@@ -114,7 +116,12 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       this.viewEmitter,
       vscode.languages.registerHoverProvider('*', { provideHover: (doc, pos) => this.provideHover(doc, pos) }),
       vscode.workspace.onDidChangeTextDocument((e) => this.onTextChanged(e.document)),
-      vscode.workspace.onDidCloseTextDocument((doc) => this.drop(doc.uri.toString())),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        const key = doc.uri.toString();
+        const s = this.sessions.get(key);
+        if (s) this.closedWhileInspected.set(key, s.runId);
+        this.drop(key);
+      }),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.onScrolled(e.textEditor)),
       vscode.window.onDidChangeVisibleTextEditors(() => {
         this.redecorateAll();
@@ -160,6 +167,7 @@ export class Inspector implements InspectorApi, vscode.Disposable {
       const s = this.activeSession();
       if (s) {
         this.dismissed.add(`${s.uri}|${s.runId}`);
+        this.closedWhileInspected.delete(s.uri);
         this.stop(s.uri);
       }
     });
@@ -276,6 +284,14 @@ export class Inspector implements InspectorApi, vscode.Disposable {
 
   /** Auto-inspect: tint the open training file of every live text run (once per document and run). */
   private autoInspectOpen(): void {
+    // A file closed while inspected (its tab replaced, VS Code closing the document) comes back tinted.
+    for (const ed of vscode.window.visibleTextEditors) {
+      const key = ed.document.uri.toString();
+      const runId = this.closedWhileInspected.get(key);
+      if (runId === undefined || this.sessions.has(key)) continue;
+      this.closedWhileInspected.delete(key);
+      if (this.store.canTraceText(runId)) this.start(ed.document, runId);
+    }
     const cfg = vscode.workspace.getConfiguration(INSPECTOR_SETTINGS.section);
     if (!cfg.get<boolean>(INSPECTOR_SETTINGS.autoInspect, true)) return;
     for (const run of this.store.liveRuns()) {
