@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installDistDir, nativeAllowed } from '../installDir';
-import { loadWasmKernel, type GruStep, type LstmStep, type WasmKernel } from './wasmKernel';
+import { loadWasmKernel, type GruStep, type LstmStep, type RnnStep, type WasmKernel } from './wasmKernel';
 import type { WasmHeap } from './wasmHeap';
 
 /** C = op(A)·op(B) + beta·C; op transposes when the flag is set (row-major, like cblas). */
@@ -37,6 +37,8 @@ export interface GemmProvider {
   lstmStep?: LstmStep;
   /** The GRU's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
   gruStep?: GruStep;
+  /** The vanilla RNN's per-timestep elementwise maths in wasm SIMD, when the kernel loaded (any GEMM). */
+  rnnStep?: RnnStep;
   /** The wasm kernel's memory, for work buffers its GEMM and steps use in place (wasm GEMM only). */
   heap?: WasmHeap;
 }
@@ -51,6 +53,7 @@ export function wasmGemm(kernel: WasmKernel, skipped: string[] = []): GemmProvid
     sgemm: kernel.sgemm,
     lstmStep: kernel.lstmStep,
     gruStep: kernel.gruStep,
+    rnnStep: kernel.rnnStep,
     heap: kernel.heap,
   };
 }
@@ -194,7 +197,7 @@ export function defaultGemm(): GemmProvider {
       name: `native:${nat.library}`,
       label: `OpenBLAS ${nat.library}${lstmStep ? ' + wasm SIMD gates' : ''}`,
       skipped: lstmStep ? skipped : [`wasm SIMD gates: ${wasm.problem}`],
-      ...(lstmStep ? { lstmStep, gruStep: wasm.kernel!.gruStep } : {}),
+      ...(lstmStep ? { lstmStep, gruStep: wasm.kernel!.gruStep, rnnStep: wasm.kernel!.rnnStep } : {}),
       sgemm: (ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) => f(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc),
     };
   }

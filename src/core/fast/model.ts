@@ -43,7 +43,7 @@ export function fastPathUnsupported(spec: ModelSpec): string | null {
 
 /**
  * The fused CPU network for a shape (cell 'lstm', 'gru' or 'rnn'), its GEMMs on `gemm` and the
- * LSTM's and GRU's elementwise steps in wasm SIMD when the provider brings them, and the work
+ * cells' elementwise steps in wasm SIMD when the provider brings them, and the work
  * buffers in the wasm kernel's memory when it has one (its `heap`).
  */
 export function createFusedKernel(shape: Omit<FusedShape, 'batch' | 'steps'>, gemm: GemmProvider): FusedNetwork {
@@ -52,7 +52,7 @@ export function createFusedKernel(shape: Omit<FusedShape, 'batch' | 'steps'>, ge
   let cell: FusedCell;
   if (cellKind === 'lstm') cell = new LstmCell(shape, gemm.sgemm, gemm.lstmStep ?? null, heap);
   else if (cellKind === 'gru') cell = new GruCell(shape, gemm.sgemm, gemm.gruStep ?? null, heap);
-  else if (cellKind === 'rnn') cell = new RnnCell(shape, gemm.sgemm, heap);
+  else if (cellKind === 'rnn') cell = new RnnCell(shape, gemm.sgemm, gemm.rnnStep ?? null, heap);
   else throw new Error(`the fused CPU kernel has no cell '${cellKind}'`);
   return new FusedNetwork(shape, gemm.sgemm, cell, heap);
 }

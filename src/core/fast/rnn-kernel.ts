@@ -1,9 +1,11 @@
 // The vanilla RNN's recurrence for the fused network (fused-network.ts): h_t = act(a_t),
 // a_t = x_t·Wx + h_{t-1}·Wh + b, one block (G = H) holding a_t. Forward over T, hand-written BPTT
-// and the gradient reach; the elementwise step is JavaScript (a tanh or relu per unit: the GEMM
-// dominates). Records h, a, ∂L/∂h_t and the reach.
+// and the gradient reach, the per-timestep elementwise maths (a tanh or relu per unit) in wasm
+// SIMD (wasm/rnn-step.c) when it loaded, else in the JavaScript loops below: V8's Math.tanh over
+// B·H units took longer than the step's GEMM. Records h, a, ∂L/∂h_t and the reach.
 
 import type { Sgemm } from './gemm';
+import type { RnnStep } from './wasmKernel';
 import { emptyRecord, freeWork, workArray, type FusedCell, type FusedLayerRecord, type FusedShape, type LayerBuffers, type WorkHeap } from './fused-network';
 
 export class RnnCell implements FusedCell {
@@ -15,7 +17,9 @@ export class RnnCell implements FusedCell {
   constructor(
     shape: Omit<FusedShape, 'batch' | 'steps'>,
     private readonly gemm: Sgemm,
-    /** The wasm kernel's memory for dhNext (used in place by its GEMM); a plain array when absent. */
+    /** The per-timestep elementwise maths in wasm SIMD; the JavaScript loops below when absent. */
+    private readonly step: RnnStep | null = null,
+    /** The wasm kernel's memory for dhNext (used in place by its GEMM and step); a plain array when absent. */
     private readonly heap: WorkHeap = null,
   ) {
     this.H = this.G = shape.hidden;
@@ -38,14 +42,15 @@ export class RnnCell implements FusedCell {
   }
 
   forward(_l: number, { Z, Hs }: LayerBuffers, Wh: Float32Array, B: number, T: number): void {
-    const { H, relu } = this;
+    const { H, relu, step } = this;
     for (let t = 0; t < T; t++) {
       const zt = t * B * H;
       // a_t += h_{t-1}·Wh.
       this.gemm(false, false, B, H, H, Hs.subarray(t * B * H, (t + 1) * B * H), H, Wh, H, 1, Z.subarray(zt, zt + B * H), H);
       // h_t = act(a_t); Z keeps a_t (recorded, and the relu derivative needs it).
       const no = (t + 1) * B * H;
-      for (let k = 0; k < B * H; k++) {
+      if (step) step.forward({ a: Z, o: zt }, { a: Hs, o: no }, B, H, relu);
+      else for (let k = 0; k < B * H; k++) {
         const a = Z[zt + k];
         Hs[no + k] = relu ? (a > 0 ? a : 0) : Math.tanh(a);
       }
@@ -83,11 +88,14 @@ export class RnnCell implements FusedCell {
 
   backward(_l: number, { Z, Hs }: LayerBuffers, dHin: Float32Array, WhT: Float32Array, gWh: Float32Array, B: number, T: number,
     r: FusedLayerRecord | undefined, sb: number): void {
-    const { H, relu, dhNext } = this;
+    const { H, relu, step, dhNext } = this;
     dhNext.fill(0);
     for (let t = T - 1; t >= 0; t--) {
       const zt = t * B * H;
-      for (let b = 0; b < B; b++) {
+      if (step) {
+        if (r !== undefined) for (let j = 0; j < H; j++) r.dh[t * H + j] = dHin[zt + sb * H + j] + dhNext[sb * H + j];
+        step.backward({ a: Z, o: zt }, { a: Hs, o: zt + B * H }, { a: dHin, o: zt }, { a: dhNext, o: 0 }, B, H, relu);
+      } else for (let b = 0; b < B; b++) {
         const so = zt + b * H, no = so + B * H;
         const tracing = r !== undefined && b === sb;
         for (let j = 0; j < H; j++) {

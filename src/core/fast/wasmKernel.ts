@@ -1,6 +1,6 @@
 // The WebAssembly SIMD kernel (dist/fused-kernel.wasm, built from wasm/*.c by wasm/build.mjs):
-// the portable fast path every package carries — a GEMM and the LSTM's and the GRU's
-// per-timestep elementwise maths. Its memory is a shared WebAssembly.Memory: a worker thread
+// the portable fast path every package carries — a GEMM and the LSTM's, the GRU's and the vanilla
+// RNN's per-timestep elementwise maths. Its memory is a shared WebAssembly.Memory: a worker thread
 // (dist/fused-kernel-worker.cjs, from the same folder) runs the same module on it and takes half
 // of each large GEMM's columns (wasm/threads.c: Atomics wait/notify, no messages per call).
 // Arrays that live in that memory (WasmHeap.alloc: the fused kernels' work buffers) are used in
@@ -42,6 +42,8 @@ interface Exports {
   gru_state_step(Z: number, hPrev: number, hOut: number, B: number, H: number): void;
   gru_backward_update(Z: number, hPrev: number, dHin: number, dhNext: number, B: number, H: number): void;
   gru_backward_reset(Z: number, hPrev: number, dRH: number, dhNext: number, B: number, H: number): void;
+  rnn_forward_step(A: number, hOut: number, B: number, H: number, relu: number): void;
+  rnn_backward_step(A: number, hCur: number, dHin: number, dhNext: number, B: number, H: number, relu: number): void;
 }
 
 /** A [rows·width] slice of a Float32Array starting at `offset`. */
@@ -70,11 +72,20 @@ export interface GruStep {
   backwardReset(Z: Slice, hPrev: Slice, dRH: Slice, dhNext: Slice, B: number, H: number): void;
 }
 
+/** The vanilla RNN's per-timestep elementwise maths for B rows of H units, [B, H] each (see wasm/rnn-step.c). */
+export interface RnnStep {
+  /** hOut = act(A): tanh, or relu when `relu`. */
+  forward(A: Slice, hOut: Slice, B: number, H: number, relu: boolean): void;
+  /** A (a_t) → ∂L/∂a_t = (dHin + dhNext) ⊙ act'(a_t) in place; hCur is h_t (tanh' = 1 − h_t²). */
+  backward(A: Slice, hCur: Slice, dHin: Slice, dhNext: Slice, B: number, H: number, relu: boolean): void;
+}
+
 export interface WasmKernel {
   sgemm: Sgemm;
   lstmStep: LstmStep;
   gruStep: GruStep;
-  /** Blocks of the kernel's memory, used in place by sgemm, lstmStep and gruStep. */
+  rnnStep: RnnStep;
+  /** Blocks of the kernel's memory, used in place by sgemm and the steps. */
   heap: WasmHeap;
   /** Threads the GEMM runs on: 2 with the worker running, else 1. */
   threads: number;
@@ -118,7 +129,7 @@ export function instantiateWasmKernel(file: string, options: WasmKernelOptions =
   const memory = new WA.Memory({ initial: 16, maximum: 32768, shared: true });
   const ex = new WA.Instance(mod, { env: { memory } }).exports as Exports;
   // A kernel built from older sources lacks later entry points: refuse it whole, with the name.
-  for (const name of ['sgemm_mt', 'job_bytes', 'lstm_forward_step', 'gru_gates_step', 'gru_backward_reset'] as const) {
+  for (const name of ['sgemm_mt', 'job_bytes', 'lstm_forward_step', 'gru_gates_step', 'gru_backward_reset', 'rnn_forward_step', 'rnn_backward_step'] as const) {
     if (typeof ex[name] !== 'function') throw new Error(`${file} has no export ${name} (built from older sources: run npm run build)`);
   }
   const heap = new WasmHeap(memory, Number(ex.__heap_base.value));
@@ -229,6 +240,21 @@ export function instantiateWasmKernel(file: string, options: WasmKernelOptions =
     },
   };
 
+  const rnnStep: RnnStep = {
+    forward(A, hOut, B, H, relu) {
+      const bh = B * H;
+      const [a, h] = place([A, hOut], [bh, bh], [true, false]);
+      ex.rnn_forward_step(a, h, B, H, relu ? 1 : 0);
+      out(hOut, h, bh);
+    },
+    backward(A, hCur, dHin, dhNext, B, H, relu) {
+      const bh = B * H;
+      const [a, h, d, n] = place([A, hCur, dHin, dhNext], [bh, bh, bh, bh], [true, true, true, true]);
+      ex.rnn_backward_step(a, h, d, n, B, H, relu ? 1 : 0);
+      out(A, a, bh);
+    },
+  };
+
   const close = (): void => {
     if (!threadInfo.worker) return;
     ex.job_quit(job);
@@ -238,7 +264,7 @@ export function instantiateWasmKernel(file: string, options: WasmKernelOptions =
     kernel.threadProblem = 'the worker thread was stopped';
   };
   const workerShares = (): number => Atomics.load(new Int32Array(heap.buffer(), job + JOB_JOBS, 1), 0);
-  const kernel: WasmKernel = { sgemm, lstmStep, gruStep, heap, threads: threadInfo.worker ? 2 : 1, threadProblem: threadInfo.problem, workerShares, close };
+  const kernel: WasmKernel = { sgemm, lstmStep, gruStep, rnnStep, heap, threads: threadInfo.worker ? 2 : 1, threadProblem: threadInfo.problem, workerShares, close };
   return kernel;
 }
 

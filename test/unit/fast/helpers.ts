@@ -105,8 +105,8 @@ export function buildWasmKernel(): void {
 export function wasmGemm(steps: boolean): GemmProvider {
   const w = loadWasmKernel();
   assert.ok(w.kernel, `wasm SIMD kernel unavailable: ${w.problem}`);
-  const { name, label, sgemm, lstmStep, gruStep } = wasmProvider(w.kernel);
-  return { name, label: `${label}, copied operands`, sgemm, ...(steps ? { lstmStep, gruStep } : {}) };
+  const { name, label, sgemm, lstmStep, gruStep, rnnStep } = wasmProvider(w.kernel);
+  return { name, label: `${label}, copied operands`, sgemm, ...(steps ? { lstmStep, gruStep, rnnStep } : {}) };
 }
 
 const threadKernels = new Map<number, WasmKernel>();
@@ -180,6 +180,16 @@ export function recordedValues(r: FusedLayerRecord, spec: ModelSpec): Record<str
  */
 export function checkKernelAgainstReference(...args: Parameters<typeof checkedKernelResult>): void {
   checkedKernelResult(...args);
+}
+
+/** Every float of a kernel result (any cell), in a fixed order. */
+export function flat(r: FusedResult): Float32Array[] {
+  const g = r.grads;
+  const out = [Float32Array.of(r.loss), ...g.Wx, ...g.Wh, ...g.b, g.Wr, g.br, ...(g.embedding ? [g.embedding] : []), ...r.finalH, ...r.finalC, r.stepLoss!];
+  for (const rec of r.records!) {
+    out.push(rec.h, rec.c, rec.f, rec.i, rec.g, rec.o, ...Object.values(rec.gates ?? {}), rec.dh, rec.dc, rec.reachH, rec.reachC);
+  }
+  return out;
 }
 
 /** checkKernelAgainstReference, returning the kernel's result (its buffers released). */

@@ -9,12 +9,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelSpec } from '../../../src/protocol/spec';
 import type { ModelIO } from '../../../src/core/types';
-import type { FusedResult } from '../../../src/core/fast/fused-network';
 import { createFusedKernel } from '../../../src/core/fast/model';
 import { defaultGemm, jsGemm, loadNativeBlas } from '../../../src/core/fast/gemm';
 import { defaultWasmThreads, loadWasmKernel } from '../../../src/core/fast/wasmKernel';
 import {
-  buildWasmKernel, checkKernelAgainstReference as check, checkedKernelResult, closeWasmKernels, gemmProviders, lstmSpec, randomBatch, randomWeights, wasmGemm, wasmGemmOn,
+  buildWasmKernel, checkKernelAgainstReference as check, checkedKernelResult, closeWasmKernels, flat, gemmProviders, lstmSpec, randomBatch, randomWeights, wasmGemm, wasmGemmOn,
   wasmKernelOn,
 } from './helpers';
 
@@ -49,14 +48,6 @@ test('H = 64, T = 100, one-hot: the wasm SIMD kernel on two threads matches the 
   assert.ok(shares >= 200, `worker shares: ${shares}`);
 });
 
-/** Every float of a kernel result, in a fixed order. */
-function flat(r: FusedResult): Float32Array[] {
-  const g = r.grads;
-  const out = [Float32Array.of(r.loss), ...g.Wx, ...g.Wh, ...g.b, g.Wr, g.br, ...(g.embedding ? [g.embedding] : []), ...r.finalH, ...r.finalC, r.stepLoss!];
-  for (const rec of r.records!) out.push(rec.h, rec.c, rec.f, rec.i, rec.g, rec.o, rec.dh, rec.dc, rec.reachH, rec.reachC);
-  return out;
-}
-
 // Bitwise, not within rounding: each element of C is computed by the same instructions (the same
 // k order, the same tile or edge code, no FMA) whichever thread computes it, the split falls on a
 // multiple of 8 columns, and the gate maths run on the calling thread.
@@ -83,7 +74,7 @@ test('defaultGemm picks OpenBLAS only when its bridge finds OpenBLAS, else the w
     // Two threads where the machine has two cores (the worker thread from this build's dist/).
     assert.equal(g.label, defaultWasmThreads() === 2 ? 'wasm SIMD (2 threads)' : 'wasm SIMD (1 thread)');
     assert.equal(loadWasmKernel().kernel!.threads, defaultWasmThreads(), loadWasmKernel().kernel!.threadProblem ?? '');
-    assert.ok(g.lstmStep && g.gruStep, 'the wasm kernel brings the elementwise steps too');
+    assert.ok(g.lstmStep && g.gruStep && g.rnnStep, 'the wasm kernel brings the elementwise steps too');
     assert.ok(g.heap, 'and its memory for the work buffers');
     assert.match(g.skipped?.[0] ?? '', /^native BLAS: /, 'the reason the native bridge was not used is given');
   }

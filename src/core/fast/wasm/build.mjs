@@ -1,5 +1,5 @@
-// Builds the WebAssembly SIMD kernel (SOURCES below: the GEMM, the LSTM's and the GRU's
-// elementwise steps and the worker thread's loop) into one module, dist/fused-kernel.wasm, with
+// Builds the WebAssembly SIMD kernel (SOURCES below: the GEMM, the LSTM's, the GRU's and the
+// vanilla RNN's elementwise steps and the worker thread's loop) into one module, dist/fused-kernel.wasm, with
 // clang targeting wasm32 and wasm-ld (Debian: clang lld), and copies the worker thread's script
 // beside it (dist/fused-kernel-worker.cjs). The module imports a shared memory (atomics, bulk memory) so
 // that a worker thread can run the same code on the same memory. Run by esbuild.mjs, so `npm run
@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The C files of the module, each one job (a new kernel adds its file here). */
-const SOURCES = ['sgemm.c', 'threads.c', 'lstm-step.c', 'gru-step.c'];
+const SOURCES = ['sgemm.c', 'threads.c', 'lstm-step.c', 'gru-step.c', 'rnn-step.c'];
 /** Upper bound of the shared memory (wasm32 addresses 4 GiB; the work buffers of H = 256, T = 1000 take ≈ 0.3 GiB). */
 const MAX_MEMORY = 2 ** 31;
 

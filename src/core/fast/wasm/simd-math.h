@@ -1,5 +1,5 @@
-/* SIMD maths shared by the per-timestep elementwise kernels (lstm-step.c, gru-step.c): exp,
- * sigmoid, tanh, relu and its derivative on f32x4, and loads/stores of a row's tail.
+/* SIMD maths shared by the per-timestep elementwise kernels (lstm-step.c, gru-step.c,
+ * rnn-step.c): exp, sigmoid, tanh, relu and its derivative on f32x4, and loads/stores of a row's tail.
  * exp is Cephes' expf (range reduction to [-ln2/2, ln2/2], degree-5 polynomial, ≈1 ulp). */
 #ifndef SIMD_MATH_H
 #define SIMD_MATH_H
