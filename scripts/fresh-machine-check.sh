@@ -16,6 +16,7 @@ cd "$work/repo" || exit 1
 
 # 1. npm ci && npm start, until the URL is printed (or it exits, or 30 minutes pass).
 start_log="$work/start.log"
+: >"$start_log"
 t0=$(date +%s)
 setsid bash -c 'npm ci && npm start' >"$start_log" 2>&1 &
 pid=$!
