@@ -361,21 +361,28 @@ export class Workbench {
   }
 
   /** The editor's hover when one shows (not a workbench tooltip such as a toolbar button's title). */
-  editorHover(): Locator {
+  private editorHover(): Locator {
     return this.page.locator('.monaco-hover:not(.workbench-hover):visible, .monaco-resizable-hover:visible').first();
   }
 
   /**
-   * The editor's hover over the point `at()` returns, once its text passes `accept`. The mouse
-   * moves there only while no editor hover shows: a move restarts a hover that is still loading, so
-   * on a busy machine a slow answer would never be seen. Workbench tooltips (a toolbar button's
-   * title, class workbench-hover) are not the editor's hover and are ignored.
+   * The editor's hover, once its text passes `accept`: over the point `at()` returns, or at the
+   * cursor ('cursor': Show Hover, Ctrl+K Ctrl+I). The hover is asked for only while no editor
+   * hover shows: asking again restarts a hover that is still loading, so on a busy machine a slow
+   * answer would never be seen. Workbench tooltips (a toolbar button's title, class
+   * workbench-hover) are not the editor's hover and are ignored.
    */
-  async hoverUntil(at: () => Promise<{ x: number; y: number } | null>, accept: (text: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
+  async hoverUntil(at: 'cursor' | (() => Promise<{ x: number; y: number } | null>), accept: (text: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
     return waitFor(async () => {
       const text = await this.editorHover().innerText({ timeout: 1_500 }).catch(() => '');
       if (accept(text)) return text;
-      const p = text.trim() ? null : await at();
+      if (text.trim()) return undefined;
+      if (at === 'cursor') {
+        await this.page.keyboard.press('Control+K');
+        await this.page.keyboard.press('Control+I');
+        return undefined;
+      }
+      const p = await at();
       if (p) {
         await this.page.mouse.move(p.x, p.y - 1);
         await this.page.mouse.move(p.x, p.y);

@@ -76,16 +76,7 @@ test('after training on logbook.txt, its last line is tinted by the inspector', 
     'the last line of logbook.txt to be tinted', 60_000, 500);
   assert.ok(n > 0);
   // The hover at the cursor (Show Hover, Ctrl+K Ctrl+I) explains the character, not "outside the evaluated window".
-  const text = await waitFor(async () => {
-    const t = await w.editorHover().innerText({ timeout: 1_500 }).catch(() => '');
-    if (/U\+[0-9A-F]{4}|outside the evaluated window/.test(t)) return t;
-    // Asked again only while none shows: asking restarts a hover that is still loading.
-    if (!t.trim()) {
-      await w.page.keyboard.press('Control+K');
-      await w.page.keyboard.press('Control+I');
-    }
-    return undefined;
-  }, 'a hover on the last line', 60_000, 500);
+  const text = await w.hoverUntil('cursor', (t) => /U\+[0-9A-F]{4}|outside the evaluated window/.test(t), 'a hover on the last line');
   assert.doesNotMatch(text, /outside the evaluated window/);
   assert.match(text, /t = 392\d\d/, `the hover names the character's timestep near the end of the file: ${text}`);
   await w.screenshot('inspector-last-line');
