@@ -285,9 +285,13 @@ export class Workbench {
     const title = widget.locator('.quick-input-title');
     await this.runCommand('RNN Debugger: Train RNN');
     await waitFor(async () => /Train RNN/.test(await title.innerText({ timeout: 500 }).catch(() => '')), 'the Train RNN summary pick to open', 30_000);
-    await widget.locator('input').fill('Steps');
-    await widget.locator('.quick-input-list .monaco-list-row', { hasText: /^Steps/ }).first().click({ timeout: 10_000 });
-    await waitFor(async () => /Steps/.test(await title.innerText({ timeout: 500 }).catch(() => '')), 'the Steps input box to open', 15_000);
+    // Pick the Steps row until its input box shows (a click while the list re-filters can miss).
+    await waitFor(async () => {
+      if (/Steps/.test(await title.innerText({ timeout: 500 }).catch(() => ''))) return true;
+      await widget.locator('input').fill('Steps');
+      await widget.locator('.quick-input-list .monaco-list-row', { hasText: /^Steps/ }).first().click({ timeout: 2_000 }).catch(() => undefined);
+      return undefined;
+    }, 'the Steps input box to open', 30_000, 500);
     await widget.locator('input').fill(String(opts.steps));
     await page.keyboard.press('Enter');
     // Back on the summary, whose Train row now says the step count: Enter trains.
