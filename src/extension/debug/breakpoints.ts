@@ -218,7 +218,7 @@ export class Breakpoints {
           let s = 0;
           for (const x of v) if (x < SATURATION_LOW || x > SATURATION_HIGH) s++;
           const frac = s / v.length;
-          if (frac > satMax) return exc('saturation', `step ${step}, layer ${l.layer}: ${(frac * 100).toFixed(1)}% of gate ${g} saturated (> ${satMax * 100}%)`);
+          if (frac > satMax) return exc('saturation', `step ${step}, layer ${l.layer}: ${(frac * 100).toFixed(1)}% of gate ${g} saturated (> ${formatNumber(satMax * 100)}%)`);
         }
       }
     }
