@@ -227,6 +227,137 @@ test('non-finite filter: a ReLU RNN with a huge learning rate overflows; the fai
   }
 });
 
+/**
+ * The exception stop `ev` of filter `id`: its reason is 'exception', its description the filter's
+ * label, and exceptionInfo says what its text says. Returns the held step, the run folder's last.
+ */
+async function exceptionStop(dc: DebugClient, ev: DebugProtocol.StoppedEvent, id: string, label: string): Promise<number> {
+  assert.equal(ev.body.reason, 'exception');
+  assert.equal(ev.body.description, label);
+  const info = await dc.exceptionInfoRequest({ threadId: 1 });
+  assert.equal(info.body.exceptionId, id);
+  assert.equal(info.body.description, ev.body.text);
+  assert.equal(info.body.details?.message, ev.body.text);
+  const step = Number((await frames(dc))[0].name.replace('step ', ''));
+  assert.equal(readRun(runDir()).metrics.at(-1)?.step, step, 'the trainer is held at the step that stopped');
+  return step;
+}
+
+/** Sets `filterId`'s threshold to `condition` alone, continues, and says how the session went on: 'terminated' or the stop's text. */
+async function continueWith(dc: DebugClient, filterId: string, condition: string): Promise<string> {
+  const set = await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId, condition }] });
+  assert.deepEqual(set.body?.breakpoints?.map((b) => b.verified), [true]);
+  const next = new Promise<string>((resolve) => {
+    dc.once('terminated', () => resolve('terminated'));
+    dc.once('stopped', (e: DebugProtocol.StoppedEvent) => resolve(`stopped: ${e.body.text}`));
+  });
+  await dc.continueRequest({ threadId: 1 });
+  return next;
+}
+
+test('vanishing-gradient filter: a tanh RNN on a 100-step adding problem; the reach at lag 99 equals the trace of the step', { timeout: 120_000 }, async () => {
+  const dc = await client('vanish');
+  try {
+    const spec = tinySpec({
+      model: { ...tinySpec().model, cell: 'rnn' },
+      train: { ...tinySpec().train, steps: 8, seqLength: 100 },
+      data: { kind: 'adding', length: 100 },
+    });
+    const stopped = dc.waitForEvent('stopped');
+    await launch(dc, { spec: specFile('vanish', spec) }, () => dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vanishing', condition: '1e-6' }] }));
+    const ev = (await stopped) as DebugProtocol.StoppedEvent;
+    const step = await exceptionStop(dc, ev, 'vanishing', 'Vanishing gradient');
+    // Independently: ‖∂ℓ_τ/∂h_0‖ over the largest ‖∂ℓ_τ/∂h_t‖, t ≤ τ, from the step's trace (τ = 99, the last timestep).
+    const ratio = (s: number) => {
+      const snap = readRun(runDir()).snapshots.find((x) => x.step === s)!;
+      const reach = Array.from(snap.layers[0].reachH).slice(0, snap.reachFrom + 1);
+      assert.equal(snap.reachFrom, 99);
+      return reach[0] / Math.max(...reach);
+    };
+    assert.ok(ratio(step) < 1e-6);
+    for (let s = 1; s < step; s++) assert.ok(ratio(s) >= 1e-6, `step ${s} did not vanish below 1e-6`);
+    assert.equal(ev.body.text, `step ${step}, layer 0: reach at lag 99 is ${ratio(step).toExponential(2)} of its peak (< ${1e-6})`);
+    // With ε below what the run reaches, it runs to its end; at 1e-6 it would have stopped again.
+    assert.equal(await continueWith(dc, 'vanishing', '1e-10'), 'terminated');
+    const run = readRun(runDir());
+    assert.equal(run.status.state, 'completed');
+    const later = run.metrics.filter((m) => m.step > step).map((m) => ratio(m.step));
+    assert.equal(later.length, 8 - step);
+    assert.ok(later.every((r) => r >= 1e-10), later.join());
+    assert.ok(later.some((r) => r < 1e-6), later.join());
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('gate-saturation filter: an LSTM with forget bias 2.5; the saturated fraction equals the trace of the step', { timeout: 120_000 }, async () => {
+  const dc = await client('saturate');
+  try {
+    const spec = tinySpec({ model: { ...tinySpec().model, forgetBias: 2.5 }, train: { ...tinySpec().train, steps: 8 } });
+    const stopped = dc.waitForEvent('stopped');
+    await launch(dc, { spec: specFile('saturate', spec) }, () => dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'saturation', condition: '0.849' }] }));
+    const ev = (await stopped) as DebugProtocol.StoppedEvent;
+    const step = await exceptionStop(dc, ev, 'saturation', 'Gate saturation');
+    // Independently: the fraction of each sigmoid gate's [T, H] values below 0.1 or above 0.9.
+    const fractions = (s: number) => {
+      const snap = readRun(runDir()).snapshots.find((x) => x.step === s)!;
+      return (['f', 'i', 'o'] as const).map((g) => {
+        const v = Array.from(snap.layers[0].values[g]!);
+        return { g, frac: v.filter((x) => x < 0.1 || x > 0.9).length / v.length };
+      });
+    };
+    const hit = fractions(step).find((x) => x.frac > 0.849);
+    assert.equal(hit?.g, 'f', 'the forget gate, pushed open by its bias');
+    for (let s = 1; s < step; s++) assert.ok(fractions(s).every((x) => x.frac <= 0.849), `step ${s}: ${JSON.stringify(fractions(s))}`);
+    assert.equal(ev.body.text, `step ${step}, layer 0: ${(hit!.frac * 100).toFixed(1)}% of gate f saturated (> 84.9%)`);
+    assert.equal(await evaluate(dc, 'sat(f)'), formatNumber(hit!.frac), 'the Debug Console says the same');
+    // With p above what the run reaches, it runs to its end; at 0.849 it would have stopped again.
+    assert.equal(await continueWith(dc, 'saturation', '0.95'), 'terminated');
+    const run = readRun(runDir());
+    assert.equal(run.status.state, 'completed');
+    const later = run.metrics.filter((m) => m.step > step).map((m) => Math.max(...fractions(m.step).map((x) => x.frac)));
+    assert.equal(later.length, 8 - step);
+    assert.ok(later.every((f) => f <= 0.95), later.join());
+    assert.ok(later.some((f) => f > 0.849), later.join());
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('loss-spike filter: SGD with a large learning rate diverges; the loss and the running mean equal metrics.jsonl', { timeout: 120_000 }, async () => {
+  const dc = await client('spike');
+  try {
+    const steps = 30;
+    const spec = tinySpec({ train: { ...tinySpec().train, steps, optimizer: 'sgd', learningRate: 1, clipNorm: null } });
+    const stopped = dc.waitForEvent('stopped');
+    await launch(dc, { spec: specFile('spike', spec) }, () => dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'lossSpike', condition: '5' }] }));
+    const ev = (await stopped) as DebugProtocol.StoppedEvent;
+    const step = await exceptionStop(dc, ev, 'lossSpike', 'Loss spike');
+    // Independently: the mean of the losses of the (up to) 20 steps before, once there are 5.
+    const spike = (s: number) => {
+      const losses = readRun(runDir()).metrics.filter((m) => m.step <= s).map((m) => m.loss);
+      const prior = losses.slice(Math.max(0, s - 1 - 20), s - 1);
+      const mean = prior.reduce((a, b) => a + b, 0) / prior.length;
+      return { loss: losses[s - 1], mean, n: prior.length, ratio: prior.length >= 5 ? losses[s - 1] / mean : 0 };
+    };
+    const at = spike(step);
+    assert.ok(at.ratio > 5, JSON.stringify(at));
+    for (let s = 1; s < step; s++) assert.ok(spike(s).ratio <= 5, `step ${s}: ${JSON.stringify(spike(s))}`);
+    assert.equal(ev.body.text, `step ${step}: loss ${formatNumber(at.loss)} > 5 × ${formatNumber(at.mean)} (mean of the previous ${at.n} steps)`);
+    assert.equal(await evaluate(dc, 'loss'), formatNumber(at.loss));
+    // With k above what the run reaches, it runs to its end; at 5 it would have stopped again.
+    assert.equal(await continueWith(dc, 'lossSpike', '10'), 'terminated');
+    const run = readRun(runDir());
+    assert.equal(run.status.state, 'completed');
+    assert.deepEqual(run.metrics.map((m) => m.step), Array.from({ length: steps }, (_, i) => i + 1));
+    const later = run.metrics.filter((m) => m.step > step).map((m) => spike(m.step).ratio);
+    assert.ok(later.every((r) => r <= 10), later.join());
+    assert.ok(later.some((r) => r > 5), later.join());
+  } finally {
+    await dc.stop();
+  }
+});
+
 test('text data: source breakpoint on a line, log point, frames located in the file, Reverse Continue', { timeout: 120_000 }, async () => {
   const dc = await client('text');
   try {
