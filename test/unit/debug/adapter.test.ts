@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { formatNumber } from '../../../src/core/debugExpr/evaluate';
+import { parseExpression } from '../../../src/core/debugExpr/parse';
 import { readRun } from '../../../src/core/runFolder';
 import { DEBUG_LIMITS, standaloneProvider, type TrainerHandle } from '../../../src/extension/debug/runtime';
 import { TrainerClient } from '../../../src/extension/trainerClient';
@@ -407,6 +408,44 @@ test('text data: source breakpoint on a line, log point, frames located in the f
     assert.ok(back.line === 2 || back.name.endsWith('t=0'), `${back.name} line ${back.line}`);
     await dc.disconnectRequest({ terminateDebuggee: true });
     assert.equal(readRun(dir).status.state, 'stopped');
+  } finally {
+    await dc.stop();
+  }
+});
+
+/** The parse error of `src`, as the expression language words it. */
+function messageOf(src: string): string {
+  try {
+    parseExpression(src);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return assert.fail(`'${src}' parses`);
+}
+
+test('a breakpoint condition that does not parse: unverified with the parse error as its message, and the run never stops on it', { timeout: 120_000 }, async () => {
+  const dc = await client('badcond');
+  try {
+    // Three long lines: every window of every step reads one of them.
+    const file = join(tmp, 'lines.txt');
+    writeFileSync(file, ['the cat sat on the mat. ', 'a dog ran to the cat. ', 'the mat was red. '].map((l) => l.repeat(8) + '\n').join(''));
+    const spec = tinySpec({ data: { kind: 'text', path: file }, train: { ...tinySpec().train, steps: 4, seqLength: 12, batchSize: 2, validationFraction: 0 } });
+    let fns: DebugProtocol.SetFunctionBreakpointsResponse | undefined;
+    let lines: DebugProtocol.SetBreakpointsResponse | undefined;
+    const ended = new Promise<string>((resolve) => {
+      dc.once('terminated', () => resolve('terminated'));
+      dc.once('stopped', (e: DebugProtocol.StoppedEvent) => resolve(`stopped: ${e.body.reason}: ${e.body.text}`));
+    });
+    await launch(dc, { spec: specFile('badcond', spec) }, async () => {
+      fns = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'step >= 1', condition: 'loss >' }, { name: 'gradNorm > (1' }] });
+      lines = await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [1, 2, 3].map((line) => ({ line, condition: 'step >= 1 &&' })) });
+    });
+    assert.equal(await ended, 'terminated', 'an unverified breakpoint is not set, not even without its condition');
+    assert.deepEqual(fns!.body.breakpoints.map((b) => [b.verified, b.message]), [[false, messageOf('loss >')], [false, messageOf('gradNorm > (1')]]);
+    assert.deepEqual(lines!.body.breakpoints.map((b) => [b.verified, b.message]), [1, 2, 3].map(() => [false, messageOf('step >= 1 &&')]));
+    const run = readRun(runDir());
+    assert.equal(run.status.state, 'completed');
+    assert.deepEqual(run.metrics.map((m) => m.step), [1, 2, 3, 4]);
   } finally {
     await dc.stop();
   }
