@@ -248,12 +248,17 @@ async function exceptionStop(dc: DebugClient, ev: DebugProtocol.StoppedEvent, id
 async function continueWith(dc: DebugClient, filterId: string, condition: string): Promise<string> {
   const set = await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId, condition }] });
   assert.deepEqual(set.body?.breakpoints?.map((b) => b.verified), [true]);
-  const next = new Promise<string>((resolve) => {
-    dc.once('terminated', () => resolve('terminated'));
-    dc.once('stopped', (e: DebugProtocol.StoppedEvent) => resolve(`stopped: ${e.body.text}`));
-  });
+  const next = nextEnd(dc);
   await dc.continueRequest({ threadId: 1 });
   return next;
+}
+
+/** How the session goes on from now: 'terminated', or the next stop's reason and text. */
+function nextEnd(dc: DebugClient): Promise<string> {
+  return new Promise<string>((resolve) => {
+    dc.once('terminated', () => resolve('terminated'));
+    dc.once('stopped', (e: DebugProtocol.StoppedEvent) => resolve(`stopped: ${e.body.reason}: ${e.body.text}`));
+  });
 }
 
 test('vanishing-gradient filter: a tanh RNN on a 100-step adding problem; the reach at lag 99 equals the trace of the step', { timeout: 120_000 }, async () => {
@@ -432,10 +437,7 @@ test('a breakpoint condition that does not parse: unverified with the parse erro
     const spec = tinySpec({ data: { kind: 'text', path: file }, train: { ...tinySpec().train, steps: 4, seqLength: 12, batchSize: 2, validationFraction: 0 } });
     let fns: DebugProtocol.SetFunctionBreakpointsResponse | undefined;
     let lines: DebugProtocol.SetBreakpointsResponse | undefined;
-    const ended = new Promise<string>((resolve) => {
-      dc.once('terminated', () => resolve('terminated'));
-      dc.once('stopped', (e: DebugProtocol.StoppedEvent) => resolve(`stopped: ${e.body.reason}: ${e.body.text}`));
-    });
+    const ended = nextEnd(dc);
     await launch(dc, { spec: specFile('badcond', spec) }, async () => {
       fns = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'step >= 1', condition: 'loss >' }, { name: 'gradNorm > (1' }] });
       lines = await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [1, 2, 3].map((line) => ({ line, condition: 'step >= 1 &&' })) });
